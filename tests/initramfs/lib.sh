@@ -51,9 +51,13 @@ CONFIG_FILE=$4
 [ -x "$BINARY" ] || die "no built binary '$BINARY'"
 
 CACHE=${VFIO_BIND_TEST_CACHE:-/var/tmp/vfio-bind-test-cache}
-MESON=${MESON:-meson}
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# The staged product is laid over /usr and /etc in a private mount
+# namespace: that needs root (CI runs as root).
+is_root || skip "needs root: the images are built in a private mount namespace with the staged install laid over /usr and /etc"
+MESON=${MESON:-meson}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vfio-bind-initramfs.XXXXXX")
 cleanup() {
@@ -146,6 +150,16 @@ stage_product() {
         >"$WORK/install.log" 2>&1 || { cat "$WORK/install.log" >&2; die "meson install failed"; }
     [ -x "$STAGE$SBINDIR/vfio-bind" ] || die "the install put no binary at $SBINDIR/vfio-bind"
     cmp -s "$STAGE$SBINDIR/vfio-bind" "$BINARY" || log "note: installed binary differs from $BINARY (install may strip)"
+    # With a merged /usr, what went to /lib, /bin or /sbin (units from
+    # systemd.pc's /lib/systemd/system) lives under /usr: fold it in, as the
+    # package manager would.
+    local d
+    for d in lib bin sbin; do
+        if [ -d "$STAGE/$d" ] && [ ! -L "$STAGE/$d" ] && [ "$(readlink "/$d")" = "usr/$d" ]; then
+            mkdir -p "$STAGE/usr/$d"
+            cp -a "$STAGE/$d/." "$STAGE/usr/$d/"
+        fi
+    done
     mkdir -p "$(dirname "$STAGE$CONFIG_FILE")"
     cat >"$STAGE$CONFIG_FILE" <<'CONF'
 # written by the initramfs image test
@@ -178,6 +192,7 @@ run_in_root() {
                 lower=
                 [ -d "$stage/$d" ] && lower="$stage/$d:"
                 [ -d "$klayer/$d" ] && lower="$lower$klayer/$d:"
+                [ -n "$lower" ] || continue
                 mount -t overlay "vfio-bind-test-$d" -o "lowerdir=$lower/$d" "/$d"
             done
             exec "$@"

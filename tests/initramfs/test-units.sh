@@ -1,0 +1,74 @@
+#!/bin/bash
+# The real-root unit as installed: its keys, its [Install] section, and the
+# host's own sysinit.target transaction with it enabled (no ordering cycle,
+# nothing systemd objects to). Arguments: see lib.sh.
+
+. "$(dirname "$0")/lib.sh"
+
+command -v systemd-analyze >/dev/null || skip "systemd-analyze missing"
+command -v systemctl >/dev/null || skip "systemctl missing"
+command -v unshare >/dev/null || skip "unshare (util-linux) missing"
+
+KLAYER="$WORK/no-kernel"
+KVER=none
+mkdir -p "$KLAYER"
+stage_product
+is_root || skip "checking the unit against this system's units needs root (mount namespace + overlayfs)"
+run_in_root test -x "$SBINDIR/vfio-bind" 2>"$WORK/ns.log" ||
+    { cat "$WORK/ns.log" >&2; skip "cannot set up a private mount namespace with overlayfs here"; }
+
+unit=vfio-bind.service
+unitfile=$(find "$STAGE" -name "$unit" -path '*/systemd/system/*' ! -path '*.wants/*' | head -n1)
+[ -n "$unitfile" ] || skip "the build installs no $unit (systemdsystemunitdir 'no'?)"
+unitdir=${unitfile%/*}
+unitdir=${unitdir#"$STAGE"}
+log "unit installed to $unitdir"
+
+unit_values() {
+    sed -n "s/^$1=//p" "$unitfile" | tr ' ' '\n' | sed '/^$/d'
+}
+has_value() {
+    unit_values "$1" | grep -qx -- "$2"
+}
+for b in systemd-modules-load.service systemd-udev-trigger.service sysinit.target; do
+    has_value Before "$b" && pass "Before=$b" || fail "not Before=$b"
+done
+has_value After systemd-journald.socket && pass "After=systemd-journald.socket" || fail "not After=systemd-journald.socket"
+for k in DefaultDependencies=no Type=oneshot RemainAfterExit=yes ConditionPathExists=!/etc/initrd-release \
+         WantedBy=sysinit.target Documentation=man:vfio-bind\(8\); do
+    has_value "${k%%=*}" "${k#*=}" && pass "$k" || fail "no $k"
+done
+grep -qx "ExecStart=$SBINDIR/vfio-bind boot --stage=root" "$unitfile" &&
+    pass "ExecStart=$SBINDIR/vfio-bind boot --stage=root" || fail "wrong ExecStart"
+grep -q '^TimeoutStartSec=[1-9]' "$unitfile" && pass "TimeoutStartSec bounds the unit" || fail "no TimeoutStartSec"
+if grep -Eiq '^(Wants|Requires|After|BindsTo)=.*(dbus)' "$unitfile"; then
+    fail "the unit depends on D-Bus"
+else
+    pass "no D-Bus dependency"
+fi
+
+# Enable it in the staging tree (only touches the staging tree), then look
+# at the system's sysinit.target with the staged files laid over /usr and
+# /etc.
+systemctl --root="$STAGE" enable "$unit" >"$WORK/enable.log" 2>&1 ||
+    { cat "$WORK/enable.log" >&2; fail "systemctl --root enable $unit failed"; }
+ls "$STAGE"/etc/systemd/system/sysinit.target.wants/"$unit" >/dev/null 2>&1 &&
+    pass "enabling creates sysinit.target.wants/$unit" ||
+    fail "enabling does not create sysinit.target.wants/$unit"
+for d in lib bin sbin; do
+    if [ -d "$STAGE/$d" ] && [ ! -L "$STAGE/$d" ] && [ "$(readlink "/$d")" = "usr/$d" ]; then
+        cp -a "$STAGE/$d/." "$STAGE/usr/$d/"
+    fi
+done
+
+for u in "$unit" sysinit.target; do
+    if run_in_root systemd-analyze --man=no verify "$u" >"$WORK/verify.log" 2>&1 &&
+       ! grep -Eq "$unit|[Oo]rdering cycle" "$WORK/verify.log"; then
+        pass "systemd-analyze verify $u: nothing about $unit, no ordering cycle"
+    else
+        cat "$WORK/verify.log" >&2
+        fail "systemd-analyze verify $u complains"
+    fi
+done
+
+finish
