@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Writes to sysfs can block in the kernel (unbinding a GPU that backs the console, a wedged probe), and a
+ * process blocked there cannot be interrupted. So risky steps run in a child process: the parent waits
+ * for a bounded time, and if the child does not finish it is reported stuck with the step it was on,
+ * and the parent carries on with the other devices. Boot is never held hostage by one device. */
+
+typedef struct BoundedStep {
+        int fd; /* progress pipe to the parent */
+} BoundedStep;
+
+/* Called by the work function before each step that could block: "unbinding from nouveau". */
+void bounded_step(BoundedStep *s, const char *what);
+
+typedef int (*BoundedWork)(BoundedStep *s, void *userdata);
+
+typedef struct BoundedResult {
+        bool timed_out;
+        int error;      /* the work function's return value (negative errno or 0) */
+        char step[128]; /* the last step reported */
+        uint64_t usec;
+} BoundedResult;
+
+/* Run WORK in a child for at most TIMEOUT_MSEC. CLOSE_FD (if >= 0) is closed in the child: the caller's
+ * lock must not be kept alive by a child that never comes back. */
+int bounded_run(BoundedWork work, void *userdata, unsigned timeout_msec, int close_fd, BoundedResult *ret);
+
+uint64_t now_usec(void);

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stddef.h>
+
+/* Largest sysfs attribute we read; a longer one is an error, not silently cut. */
+#define ATTR_MAX 4096
+
+/* Read a small virtual file with a single read(). One trailing newline is stripped.
+ * Returns 0, -EFBIG when it does not fit, or the negative errno of open()/read(). */
+int read_attr(const char *path, char **ret);
+
+/* Read an attribute that holds a number written in hex (0x prefix optional). */
+int read_attr_hex(const char *path, unsigned long *ret);
+
+/* Store exactly strlen(value) bytes with one write(), then check close().
+ * A short write is reported as -EIO: the kernel took only part of the value. */
+int write_attr(const char *path, const char *value);
+
+/* Last path component of a symlink's target (a device's driver or iommu_group). -ENOENT when there is no link. */
+int read_link_basename(const char *path, char **ret);
+
+/* Read a whole regular file (mountinfo, iomem, cpuinfo) into memory. */
+int read_full_file(const char *path, char **ret, size_t *ret_size);
+
+int path_exists(const char *path);

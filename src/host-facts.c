@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
+#include <inttypes.h>
+
+#include "fileio.h"
+#include "host-facts.h"
+#include "macro.h"
+#include "sysroot.h"
+
+static bool dir_has_entries(const char *path) {
+        _cleanup_closedir_ DIR *d = opendir(path);
+        struct dirent *de;
+
+        if (!d)
+                return false;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        return true;
+        return false;
+}
+
+static CpuVendor read_cpu_vendor(const char *root) {
+        _cleanup_free_ char *text = NULL;
+        char path[PATH_MAX];
+
+        if (read_full_file(root_path(path, root, "/proc/cpuinfo"), &text, NULL) < 0)
+                return CPU_VENDOR_UNKNOWN;
+        if (strstr(text, "GenuineIntel"))
+                return CPU_VENDOR_INTEL;
+        if (strstr(text, "AuthenticAMD") || strstr(text, "HygonGenuine"))
+                return CPU_VENDOR_AMD;
+        return CPU_VENDOR_UNKNOWN;
+}
+
+const char *iommu_enable_hint(CpuVendor v) {
+        switch (v) {
+        case CPU_VENDOR_INTEL:
+                return "enable VT-d in the firmware setup and add intel_iommu=on to the kernel command line";
+        case CPU_VENDOR_AMD:
+                return "enable AMD-Vi/IOMMU in the firmware setup and add amd_iommu=on to the kernel command line";
+        default:
+                return "enable the IOMMU in the firmware setup and add intel_iommu=on (Intel) or amd_iommu=on (AMD) "
+                       "to the kernel command line";
+        }
+}
+
+int cmdline_get_bool(const char *cmdline, const char *key) {
+        size_t klen = strlen(key);
+        int result = -ENOENT;
+
+        if (!cmdline)
+                return -ENOENT;
+        for (const char *p = cmdline; *p;) {
+                while (isspace((unsigned char) *p))
+                        p++;
+                const char *word = p;
+                while (*p && !isspace((unsigned char) *p))
+                        p++;
+                size_t wlen = p - word;
+                if (wlen < klen || memcmp(word, key, klen) != 0)
+                        continue;
+                if (wlen == klen) {
+                        result = 1;
+                        continue;
+                }
+                if (word[klen] != '=')
+                        continue;
+                char value[16];
+                size_t vlen = wlen - klen - 1;
+                if (vlen >= sizeof(value)) {
+                        result = -EINVAL;
+                        continue;
+                }
+                memcpy(value, word + klen + 1, vlen);
+                value[vlen] = 0;
+                if (strcasecmp(value, "1") == 0 || strcasecmp(value, "yes") == 0 || strcasecmp(value, "y") == 0 ||
+                    strcasecmp(value, "true") == 0 || strcasecmp(value, "on") == 0)
+                        result = 1;
+                else if (strcasecmp(value, "0") == 0 || strcasecmp(value, "no") == 0 ||
+                         strcasecmp(value, "n") == 0 || strcasecmp(value, "false") == 0 ||
+                         strcasecmp(value, "off") == 0)
+                        result = 0;
+                else
+                        result = -EINVAL;
+        }
+        return result;
+}
+
+static int add_path(MountedBlock *m, const char *path) {
+        char **a = realloc(m->pci_paths, (m->n_pci_paths + 1) * sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        m->pci_paths = a;
+        if (!(m->pci_paths[m->n_pci_paths] = strdup(path)))
+                return -ENOMEM;
+        m->n_pci_paths++;
+        return 0;
+}
+
+/* Follow a block device down to the hardware: device-mapper and md devices are virtual, their slaves/
+ * are the disks (possibly virtual again: LVM on dm-crypt on a partition). */
+static int resolve_block(const char *root, const char *syspath, MountedBlock *m, unsigned depth) {
+        char real[PATH_MAX], path[PATH_MAX];
+        _cleanup_closedir_ DIR *slaves = NULL;
+        struct dirent *de;
+        int r;
+
+        if (depth > 8 || !realpath(syspath, real))
+                return 0;
+        if (!strstr(real, "/devices/virtual/"))
+                return add_path(m, real);
+
+        if (strlen(real) + sizeof("/slaves") > sizeof(path))
+                return 0;
+        strcpy(path, real);
+        strcat(path, "/slaves");
+        slaves = opendir(path);
+        if (!slaves)
+                return 0;
+        while ((de = readdir(slaves))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                char slave[PATH_MAX];
+                r = resolve_block(root, root_path(slave, root, "/sys/class/block/%s", de->d_name), m, depth + 1);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static char *unescape_mountinfo(const char *s) {
+        char *out = malloc(strlen(s) + 1), *o = out;
+        if (!out)
+                return NULL;
+        while (*s) {
+                if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+                    s[3] <= '7') {
+                        *o++ = (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+                        s += 4;
+                } else
+                        *o++ = *s++;
+        }
+        *o = 0;
+        return out;
+}
+
+static int load_mounts(const char *root, HostFacts *f) {
+        _cleanup_free_ char *text = NULL;
+        char path[PATH_MAX];
+        char *save = NULL;
+        int r;
+
+        r = read_full_file(root_path(path, root, "/proc/self/mountinfo"), &text, NULL);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                unsigned major, minor;
+                char mnt[PATH_MAX], source[PATH_MAX] = "";
+                int n = 0;
+
+                /* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS */
+                if (sscanf(line, "%*u %*u %u:%u %*s %4095s %n", &major, &minor, mnt, &n) < 3)
+                        continue;
+                if (major == 0)
+                        continue; /* not a block device: tmpfs, proc, overlay, btrfs subvolumes... */
+                const char *dash = strstr(line, " - ");
+                if (dash)
+                        sscanf(dash + 3, "%*s %4095s", source);
+
+                MountedBlock m = {};
+                char dev[PATH_MAX];
+                r = resolve_block(root, root_path(dev, root, "/sys/dev/block/%u:%u", major, minor), &m, 0);
+                if (r < 0 || m.n_pci_paths == 0) {
+                        for (size_t i = 0; i < m.n_pci_paths; i++)
+                                free(m.pci_paths[i]);
+                        free(m.pci_paths);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                m.mountpoint = unescape_mountinfo(mnt);
+                m.source = strdup(source);
+                MountedBlock *a = realloc(f->mounts, (f->n_mounts + 1) * sizeof(*a));
+                if (!a || !m.mountpoint || !m.source) {
+                        free(a ? NULL : m.mountpoint);
+                        if (a)
+                                f->mounts = a;
+                        return -ENOMEM;
+                }
+                f->mounts = a;
+                f->mounts[f->n_mounts++] = m;
+        }
+        return 0;
+}
+
+static int load_framebuffers(const char *root, HostFacts *f) {
+        static const char *const names[] = { "BOOTFB", "efifb", "vesafb", "simpledrm", "simple-framebuffer" };
+        _cleanup_free_ char *text = NULL;
+        char path[PATH_MAX];
+        char *save = NULL;
+        int r;
+
+        r = read_full_file(root_path(path, root, "/proc/iomem"), &text, NULL);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                uint64_t start, end;
+                int n = 0;
+                if (sscanf(line, " %" SCNx64 "-%" SCNx64 " : %n", &start, &end, &n) < 2 || n == 0)
+                        continue;
+                const char *name = line + n;
+                bool fb = false;
+                for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                        fb = fb || strstr(name, names[i]);
+                if (!fb || end == 0)
+                        continue;
+                FramebufferRange *a = realloc(f->framebuffers, (f->n_framebuffers + 1) * sizeof(*a));
+                if (!a)
+                        return -ENOMEM;
+                f->framebuffers = a;
+                f->framebuffers[f->n_framebuffers] = (FramebufferRange) { start, end, strdup(name) };
+                if (!f->framebuffers[f->n_framebuffers].name)
+                        return -ENOMEM;
+                f->n_framebuffers++;
+        }
+        return 0;
+}
+
+int host_facts_load(const char *root, HostFacts *ret) {
+        HostFacts f = {};
+        char path[PATH_MAX];
+        int r;
+
+        f.iommu_enabled = dir_has_entries(root_path(path, root, "/sys/kernel/iommu_groups")) ||
+                          dir_has_entries(root_path(path, root, "/sys/class/iommu"));
+        f.cpu_vendor = read_cpu_vendor(root);
+        f.udev_running = path_exists(root_path(path, root, "/run/udev/control"));
+
+        _cleanup_free_ char *interrupts = NULL;
+        if (read_full_file(root_path(path, root, "/proc/interrupts"), &interrupts, NULL) >= 0)
+                f.interrupt_remapping = strstr(interrupts, "IR-") != NULL;
+
+        r = read_attr(root_path(path, root, "/proc/cmdline"), &f.cmdline);
+        if (r < 0 && r != -ENOENT)
+                goto fail;
+        f.unsafe_interrupts_allowed =
+                cmdline_get_bool(f.cmdline, "vfio_iommu_type1.allow_unsafe_interrupts") == 1;
+
+        r = load_mounts(root, &f);
+        if (r < 0)
+                goto fail;
+        r = load_framebuffers(root, &f);
+        if (r < 0)
+                goto fail;
+
+        *ret = f;
+        return 0;
+fail:
+        host_facts_clear(&f);
+        return r;
+}
+
+void host_facts_clear(HostFacts *f) {
+        for (size_t i = 0; i < f->n_mounts; i++) {
+                for (size_t j = 0; j < f->mounts[i].n_pci_paths; j++)
+                        free(f->mounts[i].pci_paths[j]);
+                free(f->mounts[i].pci_paths);
+                free(f->mounts[i].mountpoint);
+                free(f->mounts[i].source);
+        }
+        free(f->mounts);
+        for (size_t i = 0; i < f->n_framebuffers; i++)
+                free(f->framebuffers[i].name);
+        free(f->framebuffers);
+        free(f->cmdline);
+        *f = (HostFacts) {};
+}
+
+static bool path_has_component(const char *path, const char *component) {
+        size_t n = strlen(component);
+        for (const char *p = strstr(path, component); p; p = strstr(p + 1, component))
+                if (p > path && p[-1] == '/' && (p[n] == '/' || p[n] == 0))
+                        return true;
+        return false;
+}
+
+int host_facts_mounts_on(const HostFacts *f, const char *device, char **ret) {
+        char *list = NULL;
+        size_t len = 0;
+
+        for (size_t i = 0; i < f->n_mounts; i++) {
+                bool on = false;
+                for (size_t j = 0; j < f->mounts[i].n_pci_paths && !on; j++)
+                        on = path_has_component(f->mounts[i].pci_paths[j], device);
+                if (!on)
+                        continue;
+                const char *mp = f->mounts[i].mountpoint;
+                char *n = realloc(list, len + strlen(mp) + 3);
+                if (!n) {
+                        free(list);
+                        return -ENOMEM;
+                }
+                list = n;
+                len += sprintf(list + len, "%s%s", len ? ", " : "", mp);
+        }
+        *ret = list;
+        return 0;
+}
+
+const FramebufferRange *host_facts_framebuffer_on(const HostFacts *f, const char *root, const char *device) {
+        _cleanup_free_ char *text = NULL;
+        char path[PATH_MAX];
+        char *save = NULL;
+        unsigned bar = 0;
+
+        if (f->n_framebuffers == 0)
+                return NULL;
+        if (read_full_file(device_attr_path(path, root, device, "resource"), &text, NULL) < 0)
+                return NULL;
+        /* Lines 0-5 are the BARs: "start end flags" in hex. */
+        for (char *line = strtok_r(text, "\n", &save); line && bar < 6; line = strtok_r(NULL, "\n", &save), bar++) {
+                uint64_t start, end, flags;
+                if (sscanf(line, "%" SCNx64 " %" SCNx64 " %" SCNx64, &start, &end, &flags) != 3 || end == 0)
+                        continue;
+                for (size_t i = 0; i < f->n_framebuffers; i++)
+                        if (f->framebuffers[i].start >= start && f->framebuffers[i].start <= end)
+                                return &f->framebuffers[i];
+        }
+        return NULL;
+}

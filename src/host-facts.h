@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pci-address.h"
+
+typedef enum CpuVendor {
+        CPU_VENDOR_UNKNOWN,
+        CPU_VENDOR_INTEL,
+        CPU_VENDOR_AMD,
+} CpuVendor;
+
+typedef struct MountedBlock {
+        char *mountpoint;
+        char *source;      /* device path as mountinfo names it */
+        char **pci_paths;  /* resolved sysfs paths of the physical block devices under it */
+        size_t n_pci_paths;
+} MountedBlock;
+
+typedef struct FramebufferRange {
+        uint64_t start;
+        uint64_t end;
+        char *name;
+} FramebufferRange;
+
+/* What the platform says once per run, shared by every configured device. */
+typedef struct HostFacts {
+        bool iommu_enabled;
+        bool interrupt_remapping;
+        bool unsafe_interrupts_allowed;
+        CpuVendor cpu_vendor;
+        bool udev_running;
+        char *cmdline;
+        MountedBlock *mounts;
+        size_t n_mounts;
+        FramebufferRange *framebuffers;
+        size_t n_framebuffers;
+} HostFacts;
+
+int host_facts_load(const char *root, HostFacts *ret);
+void host_facts_clear(HostFacts *f);
+
+/* The mount points that live on the controller DEVICE, comma separated; NULL when none. */
+int host_facts_mounts_on(const HostFacts *f, const char *device, char **ret);
+
+/* The firmware framebuffer that sits inside one of DEVICE's memory BARs, or NULL. */
+const FramebufferRange *host_facts_framebuffer_on(const HostFacts *f, const char *root, const char *device);
+
+/* The kernel option that turns the IOMMU on for this CPU vendor. */
+const char *iommu_enable_hint(CpuVendor v);
+
+/* Kernel command line boolean KEY: last occurrence wins; "KEY" alone means true.
+ * Returns 1/0 when present, -ENOENT when absent, -EINVAL for a value that is not a boolean. */
+int cmdline_get_bool(const char *cmdline, const char *key);

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <getopt.h>
+
+#include "boot.h"
+#include "build-config.h"
+#include "config.h"
+#include "engine.h"
+#include "macro.h"
+#include "output.h"
+
+/* Exit statuses are part of the interface: scripts and fleets key on them. */
+enum {
+        EXIT_ALL_OK = 0,
+        EXIT_DEVICE_PROBLEM = 1,
+        EXIT_USAGE_OR_CONFIG = 2,
+};
+
+typedef struct Options {
+        Verb verb;
+        const char *root;
+        const char *config;
+        bool json;
+        bool dry_run;
+        bool quiet;
+        const char *stage;
+        char **addresses;
+        size_t n_addresses;
+} Options;
+
+static void help(FILE *f) {
+        fputs("Usage: vfio-bind VERB [OPTIONS]\n"
+              "\n"
+              "Hand PCI functions named in " CONFIG_FILE " to VFIO drivers, by address.\n"
+              "\n"
+              "Verbs:\n"
+              "  apply [--dry-run]     claim every configured function now\n"
+              "  check                 validate the configuration and the host; change nothing\n"
+              "  status                show each configured function, its driver, group and verdict\n"
+              "  release [ADDRESS...]  give functions back to the host (all configured ones by default)\n"
+              "  boot --stage=STAGE    what the initramfs (STAGE=initramfs) and the boot unit (STAGE=root) run\n"
+              "\n"
+              "Options:\n"
+              "  --config FILE   read FILE instead of " CONFIG_FILE "\n"
+              "  --root DIR      use DIR/sys, DIR/proc, DIR/dev, DIR/run and DIR" CONFIG_FILE "\n"
+              "  --json          machine-readable output (check, status, apply, release)\n"
+              "  --dry-run       apply: print the plan, touch nothing\n"
+              "  -q, --quiet     print nothing; the exit status tells\n"
+              "  -h, --help      this text\n"
+              "  --version       the version\n"
+              "\n"
+              "Exit status: 0 every function is (or can be) on its VFIO driver, 1 one is not,\n"
+              "2 invalid configuration or usage.\n",
+              f);
+}
+
+static int parse_verb(const char *s, Verb *ret) {
+        static const struct {
+                const char *name;
+                Verb verb;
+        } verbs[] = {
+                { "apply", VERB_APPLY }, { "check", VERB_CHECK }, { "status", VERB_STATUS },
+                { "release", VERB_RELEASE }, { "boot", VERB_BOOT },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(s, verbs[i].name)) {
+                        *ret = verbs[i].verb;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+/* Returns 1 to continue, 0 to exit successfully (help, version), negative on a usage error. */
+static int parse_argv(int argc, char **argv, Options *o) {
+        enum { ARG_CONFIG = 0x100, ARG_ROOT, ARG_JSON, ARG_DRY_RUN, ARG_STAGE, ARG_VERSION };
+        static const struct option options[] = {
+                { "config", required_argument, NULL, ARG_CONFIG }, { "root", required_argument, NULL, ARG_ROOT },
+                { "json", no_argument, NULL, ARG_JSON },           { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "stage", required_argument, NULL, ARG_STAGE },   { "quiet", no_argument, NULL, 'q' },
+                { "help", no_argument, NULL, 'h' },                { "version", no_argument, NULL, ARG_VERSION },
+                {},
+        };
+        bool have_verb = false;
+        int c;
+
+        /* Options may come before or after the verb; the first non-option word is the verb. */
+        while ((c = getopt_long(argc, argv, "-qh", options, NULL)) >= 0) {
+                switch (c) {
+                case 1:
+                        if (!have_verb) {
+                                if (parse_verb(optarg, &o->verb) < 0) {
+                                        fprintf(stderr, "vfio-bind: unknown verb '%s'; see 'vfio-bind --help'\n",
+                                                optarg);
+                                        return -EINVAL;
+                                }
+                                have_verb = true;
+                        } else if (o->verb == VERB_RELEASE) {
+                                char **a = realloc(o->addresses, (o->n_addresses + 1) * sizeof(*a));
+                                if (!a)
+                                        return -ENOMEM;
+                                o->addresses = a;
+                                o->addresses[o->n_addresses++] = optarg;
+                        } else {
+                                fprintf(stderr, "vfio-bind: unexpected argument '%s'\n", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_CONFIG:
+                        o->config = optarg;
+                        break;
+                case ARG_ROOT:
+                        o->root = optarg;
+                        break;
+                case ARG_JSON:
+                        o->json = true;
+                        break;
+                case ARG_DRY_RUN:
+                        o->dry_run = true;
+                        break;
+                case ARG_STAGE:
+                        o->stage = optarg;
+                        break;
+                case 'q':
+                        o->quiet = true;
+                        break;
+                case 'h':
+                        help(stdout);
+                        return 0;
+                case ARG_VERSION:
+                        printf("vfio-bind %s\n", PACKAGE_VERSION);
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        }
+        if (!have_verb) {
+                fprintf(stderr, "vfio-bind: missing verb; see 'vfio-bind --help'\n");
+                return -EINVAL;
+        }
+        if (o->dry_run && o->verb != VERB_APPLY) {
+                fprintf(stderr, "vfio-bind: --dry-run goes with apply\n");
+                return -EINVAL;
+        }
+        if (o->stage && o->verb != VERB_BOOT) {
+                fprintf(stderr, "vfio-bind: --stage goes with boot\n");
+                return -EINVAL;
+        }
+        if (o->verb == VERB_BOOT && (!o->stage || (!streq(o->stage, "initramfs") && !streq(o->stage, "root")))) {
+                fprintf(stderr, "vfio-bind: boot needs --stage=initramfs or --stage=root\n");
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < o->n_addresses; i++) {
+                PciAddress a;
+                if (pci_address_parse(o->addresses[i], &a) < 0) {
+                        fprintf(stderr, "vfio-bind: '%s' is not a PCI address (e.g. 0000:01:00.0)\n",
+                                o->addresses[i]);
+                        return -EINVAL;
+                }
+        }
+        return 1;
+}
+
+static bool use_color(void) {
+        const char *term = getenv("TERM");
+        return isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !(term && streq(term, "dumb"));
+}
+
+static int run_verb(const Options *o, const char *root, Config *config) {
+        Run run;
+        int r, status;
+
+        if (!o->quiet && !o->json)
+                output_config_errors(stderr, config);
+
+        r = run_init(&run, root, config);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: cannot read the host's state: %s\n", strerror(-r));
+                return EXIT_DEVICE_PROBLEM;
+        }
+
+        if (o->verb == VERB_APPLY || o->verb == VERB_RELEASE) {
+                r = run_lock(&run, config->timeout_sec * 3);
+                if (r < 0) {
+                        fprintf(stderr, "vfio-bind: cannot take the lock %s/run/vfio-bind/lock: %s\n", root,
+                                r == -EWOULDBLOCK ? "another vfio-bind is still running" : strerror(-r));
+                        run_done(&run);
+                        return EXIT_DEVICE_PROBLEM;
+                }
+        }
+
+        switch (o->verb) {
+        case VERB_CHECK:
+                r = run_check(&run);
+                break;
+        case VERB_STATUS:
+                r = run_status(&run);
+                break;
+        case VERB_APPLY:
+                r = run_apply(&run, o->dry_run);
+                break;
+        case VERB_RELEASE:
+                r = run_release(&run, o->addresses, o->n_addresses);
+                break;
+        default:
+                r = -EINVAL;
+        }
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: %s failed: %s\n", verb_to_string(o->verb), strerror(-r));
+                run_done(&run);
+                return EXIT_DEVICE_PROBLEM;
+        }
+
+        if (!o->quiet) {
+                if (o->json)
+                        output_json(stdout, &run, o->verb);
+                else
+                        output_text(stdout, &run, o->verb, use_color());
+        }
+
+        status = EXIT_ALL_OK;
+        for (size_t i = 0; i < run.n_devices; i++)
+                if (!device_report_ok(&run.devices[i]))
+                        status = EXIT_DEVICE_PROBLEM;
+        if (config->n_errors > 0)
+                status = EXIT_USAGE_OR_CONFIG;
+        run_done(&run);
+        return status;
+}
+
+int main(int argc, char **argv) {
+        Options o = {};
+        _cleanup_config_ Config *config = NULL;
+        _cleanup_free_ char *root = NULL, *config_path = NULL;
+        int r;
+
+        r = parse_argv(argc, argv, &o);
+        if (r <= 0) {
+                free(o.addresses);
+                return r < 0 ? EXIT_USAGE_OR_CONFIG : EXIT_ALL_OK;
+        }
+
+        /* "" is the real root; a trailing slash would only double up in paths. */
+        root = strdup(o.root ? o.root : "");
+        if (!root)
+                return EXIT_DEVICE_PROBLEM;
+        for (size_t n = strlen(root); n > 0 && root[n - 1] == '/'; n--)
+                root[n - 1] = 0;
+
+        if (o.config)
+                config_path = strdup(o.config);
+        else
+                r = strdup_printf(&config_path, "%s%s", root, CONFIG_FILE);
+        if (!config_path) {
+                free(o.addresses);
+                return EXIT_DEVICE_PROBLEM;
+        }
+
+        if (o.verb == VERB_BOOT) {
+                r = boot_stage(root, config_path, o.stage);
+                free(o.addresses);
+                return r;
+        }
+
+        r = config_load(config_path, &config);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: cannot read %s: %s\n", config_path, strerror(-r));
+                free(o.addresses);
+                return EXIT_USAGE_OR_CONFIG;
+        }
+        if (config->missing && o.verb != VERB_RELEASE) {
+                if (o.json) {
+                        Run empty = {};
+                        (void) run_init(&empty, root, config);
+                        output_json(stdout, &empty, o.verb);
+                        run_done(&empty);
+                } else if (!o.quiet)
+                        printf("%s does not exist: no devices to claim, nothing to do.\n", config_path);
+                free(o.addresses);
+                return EXIT_ALL_OK;
+        }
+
+        r = run_verb(&o, root, config);
+        free(o.addresses);
+        return r;
+}

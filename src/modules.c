@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <libkmod.h>
+#include <sys/utsname.h>
+
+#include "fileio.h"
+#include "macro.h"
+#include "modules.h"
+#include "sysroot.h"
+
+const char *module_state_to_string(ModuleState s) {
+        static const char *const names[] = {
+                [MODULE_UNKNOWN] = "unknown",   [MODULE_MISSING] = "missing", [MODULE_LOADABLE] = "loadable",
+                [MODULE_LIVE] = "live",         [MODULE_BUILTIN] = "builtin",
+        };
+        return names[s];
+}
+
+void driver_to_module_name(const char *driver, char *buf, size_t size) {
+        snprintf(buf, size, "%s", driver);
+        for (char *p = buf; *p; p++)
+                if (*p == '-')
+                        *p = '_';
+}
+
+bool pci_driver_registered(const char *root, const char *driver) {
+        char path[PATH_MAX];
+        return path_exists(root_path(path, root, "/sys/bus/pci/drivers/%s", driver));
+}
+
+/* Does an index file (modules.dep or modules.builtin: one "dir/name.ko[.xz]" per line, maybe ": deps")
+ * list MODULE? Names compare with - and _ folded, like the kernel does. */
+static bool index_lists(const char *text, const char *module) {
+        size_t mlen = strlen(module);
+        for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+                const char *end = line + strcspn(line, ":\n");
+                const char *base = end;
+                while (base > line && base[-1] != '/')
+                        base--;
+                const char *ko = strstr(base, ".ko");
+                if (!ko || ko > end || (size_t) (ko - base) != mlen)
+                        continue;
+                bool same = true;
+                for (size_t i = 0; i < mlen && same; i++) {
+                        char a = base[i] == '-' ? '_' : base[i];
+                        same = a == module[i];
+                }
+                if (same)
+                        return true;
+        }
+        return false;
+}
+
+ModuleState module_state(const char *root, const char *module) {
+        _cleanup_free_ char *initstate = NULL, *release = NULL, *text = NULL;
+        char path[PATH_MAX];
+        int r;
+
+        r = read_attr(root_path(path, root, "/sys/module/%s/initstate", module), &initstate);
+        if (r >= 0 && (streq(initstate, "live") || streq(initstate, "coming")))
+                return MODULE_LIVE;
+
+        if (read_attr(root_path(path, root, "/proc/sys/kernel/osrelease"), &release) < 0) {
+                struct utsname u;
+                if (*root || uname(&u) < 0)
+                        return MODULE_UNKNOWN;
+                release = strdup(u.release);
+                if (!release)
+                        return MODULE_UNKNOWN;
+        }
+
+        if (read_full_file(root_path(path, root, "/lib/modules/%s/modules.builtin", release), &text, NULL) >= 0 &&
+            index_lists(text, module))
+                return MODULE_BUILTIN;
+        free(text);
+        text = NULL;
+
+        /* A built-in module with parameters shows up in /sys/module without initstate. */
+        if (r == -ENOENT && path_exists(root_path(path, root, "/sys/module/%s/parameters", module)))
+                return MODULE_BUILTIN;
+
+        if (read_full_file(root_path(path, root, "/lib/modules/%s/modules.dep", release), &text, NULL) < 0)
+                return MODULE_UNKNOWN;
+        return index_lists(text, module) ? MODULE_LOADABLE : MODULE_MISSING;
+}
+
+int module_load(const char *module) {
+        struct kmod_ctx *ctx;
+        struct kmod_module *mod = NULL;
+        int r;
+
+        ctx = kmod_new(NULL, NULL);
+        if (!ctx)
+                return -ENOMEM;
+
+        r = kmod_module_new_from_name(ctx, module, &mod);
+        if (r >= 0) {
+                /* Ignore modprobe.d "install" commands: they are how older setups bind vendor-wide, which is
+                 * exactly what this tool replaces, and the scripts they name are often absent in the initramfs. */
+                r = kmod_module_probe_insert_module(mod, KMOD_PROBE_IGNORE_COMMAND, NULL, NULL, NULL, NULL);
+                /* kmod says ENOENT when there is no such module file for this kernel, as we do. */
+                if (r > 0)
+                        r = -EPERM; /* blacklisted: not possible with these flags, but never report it as success */
+        }
+        kmod_module_unref(mod);
+        kmod_unref(ctx);
+        return r;
+}

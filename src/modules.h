@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+typedef enum ModuleState {
+        MODULE_UNKNOWN,  /* no module index to look at (captured tree without /lib/modules) */
+        MODULE_MISSING,  /* this kernel has no such module */
+        MODULE_LOADABLE,
+        MODULE_LIVE,
+        MODULE_BUILTIN,
+} ModuleState;
+
+const char *module_state_to_string(ModuleState s);
+
+/* A driver name as the kernel registers it ("vfio-pci") turned into its module's name ("vfio_pci"). */
+void driver_to_module_name(const char *driver, char *buf, size_t size);
+
+/* Read-only: what state MODULE is in below ROOT (sysfs for live/built-in, modules.dep/.builtin otherwise). */
+ModuleState module_state(const char *root, const char *module);
+
+bool pci_driver_registered(const char *root, const char *driver);
+
+/* Load MODULE with libkmod (dependencies included). Returns 0 when it is live or built in afterwards,
+ * -ENOENT when this kernel does not have it, another negative errno when insertion failed. */
+int module_load(const char *module);

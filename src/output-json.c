@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "macro.h"
+#include "modules.h"
+#include "output.h"
+
+static void json_string(FILE *f, const char *s) {
+        if (!s) {
+                fputs("null", f);
+                return;
+        }
+        fputc('"', f);
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                switch (*p) {
+                case '"':
+                        fputs("\\\"", f);
+                        break;
+                case '\\':
+                        fputs("\\\\", f);
+                        break;
+                case '\n':
+                        fputs("\\n", f);
+                        break;
+                case '\t':
+                        fputs("\\t", f);
+                        break;
+                default:
+                        if (*p < 0x20)
+                                fprintf(f, "\\u%04x", *p);
+                        else
+                                fputc(*p, f);
+                }
+        }
+        fputc('"', f);
+}
+
+static void json_key(FILE *f, const char *key, bool *first) {
+        if (!*first)
+                fputc(',', f);
+        *first = false;
+        json_string(f, key);
+        fputc(':', f);
+}
+
+static void json_kv_str(FILE *f, const char *key, const char *value, bool *first) {
+        json_key(f, key, first);
+        json_string(f, value);
+}
+
+static void json_kv_bool(FILE *f, const char *key, bool value, bool *first) {
+        json_key(f, key, first);
+        fputs(value ? "true" : "false", f);
+}
+
+static void json_kv_int(FILE *f, const char *key, long long value, bool *first) {
+        json_key(f, key, first);
+        fprintf(f, "%lld", value);
+}
+
+static void json_notes(FILE *f, const NoteList *l) {
+        fputc('[', f);
+        for (size_t i = 0; i < l->n; i++) {
+                bool first = true;
+                fputs(i ? ",{" : "{", f);
+                json_kv_str(f, "severity", severity_to_string(l->notes[i].severity), &first);
+                json_kv_str(f, "code", l->notes[i].code, &first);
+                json_kv_str(f, "message", l->notes[i].message, &first);
+                json_kv_str(f, "fix", l->notes[i].fix, &first);
+                fputc('}', f);
+        }
+        fputc(']', f);
+}
+
+static void json_device(FILE *f, const DeviceReport *d, Verb verb) {
+        const PciDevice *dev = d->dev;
+        char hex[16];
+        bool first = true;
+
+        fputc('{', f);
+        json_kv_str(f, "label", d->section ? d->section->name : NULL, &first);
+        json_kv_str(f, "address", d->name, &first);
+        json_kv_bool(f, "sibling", d->sibling, &first);
+        json_kv_bool(f, "present", dev != NULL, &first);
+        if (dev) {
+                snprintf(hex, sizeof(hex), "%04x", dev->vendor);
+                json_kv_str(f, "vendor", hex, &first);
+                snprintf(hex, sizeof(hex), "%04x", dev->device);
+                json_kv_str(f, "device", hex, &first);
+                snprintf(hex, sizeof(hex), "%06x", dev->class);
+                json_kv_str(f, "class", hex, &first);
+                json_kv_str(f, "class_name", pci_class_name(dev->class), &first);
+                json_kv_str(f, "driver", dev->driver, &first);
+                json_kv_str(f, "driver_override", dev->driver_override, &first);
+                json_key(f, "iommu_group", &first);
+                if (dev->iommu_group >= 0)
+                        fprintf(f, "%d", dev->iommu_group);
+                else
+                        fputs("null", f);
+                json_kv_bool(f, "boot_vga", dev->boot_vga == 1, &first);
+                json_key(f, "reset_methods", &first);
+                if (!dev->reset_method)
+                        fputs("null", f);
+                else {
+                        _cleanup_free_ char *copy = strdup(dev->reset_method);
+                        char *save = NULL;
+                        bool f2 = true;
+                        fputc('[', f);
+                        for (char *t = copy ? strtok_r(copy, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save)) {
+                                if (!f2)
+                                        fputc(',', f);
+                                f2 = false;
+                                json_string(f, t);
+                        }
+                        fputc(']', f);
+                }
+        }
+        json_kv_str(f, "wanted_driver", d->wanted_driver, &first);
+        if (verb == VERB_APPLY || verb == VERB_RELEASE || verb == VERB_BOOT) {
+                json_kv_str(f, "driver_before", d->driver_before, &first);
+                json_kv_str(f, "result", result_to_string(d->result), &first);
+                json_kv_int(f, "usec", (long long) d->usec, &first);
+        }
+        json_kv_bool(f, "group_viable", d->group_viable, &first);
+        json_key(f, "group_members", &first);
+        fputc('[', f);
+        for (size_t i = 0; i < d->group.n; i++) {
+                const PciDevice *m = d->group.devices[i];
+                bool f2 = true;
+                fputs(i ? ",{" : "{", f);
+                json_kv_str(f, "address", m->name, &f2);
+                snprintf(hex, sizeof(hex), "%06x", m->class);
+                json_kv_str(f, "class", hex, &f2);
+                json_kv_str(f, "driver", m->driver, &f2);
+                fputc('}', f);
+        }
+        fputc(']', f);
+        json_kv_str(f, "mounts", d->mounts, &first);
+        json_kv_str(f, "verdict", device_verdict(d, verb), &first);
+        json_kv_bool(f, "ok", device_report_ok(d), &first);
+        json_kv_str(f, "reason", d->reason == REASON_NONE ? NULL : reason_to_string(d->reason), &first);
+        json_kv_str(f, "message", d->reason == REASON_NONE ? NULL : d->message, &first);
+        json_kv_str(f, "fix", d->reason == REASON_NONE ? NULL : d->fix, &first);
+        json_key(f, "notes", &first);
+        json_notes(f, &d->notes);
+        fputc('}', f);
+}
+
+void output_json(FILE *f, const Run *run, Verb verb) {
+        bool first = true;
+        size_t ok = 0, errors = 0, warnings = 0;
+
+        fputc('{', f);
+        json_kv_int(f, "version", 1, &first);
+        json_kv_str(f, "command", verb_to_string(verb), &first);
+        json_kv_str(f, "config", run->config ? run->config->path : NULL, &first);
+        json_kv_bool(f, "config_present", run->config && !run->config->missing, &first);
+        json_key(f, "config_errors", &first);
+        fputc('[', f);
+        for (size_t i = 0; run->config && i < run->config->n_errors; i++) {
+                bool f2 = true;
+                fputs(i ? ",{" : "{", f);
+                json_kv_int(f, "line", run->config->errors[i].line, &f2);
+                json_kv_str(f, "message", run->config->errors[i].message, &f2);
+                fputc('}', f);
+        }
+        fputc(']', f);
+
+        json_key(f, "host", &first);
+        {
+                bool f2 = true;
+                const char *vendor = run->facts.cpu_vendor == CPU_VENDOR_INTEL ? "intel"
+                                     : run->facts.cpu_vendor == CPU_VENDOR_AMD ? "amd"
+                                                                               : NULL;
+                fputc('{', f);
+                json_kv_bool(f, "iommu", run->facts.iommu_enabled, &f2);
+                json_kv_bool(f, "interrupt_remapping", run->facts.interrupt_remapping, &f2);
+                json_kv_str(f, "cpu_vendor", vendor, &f2);
+                json_kv_bool(f, "udev_running", run->facts.udev_running, &f2);
+                fputc('}', f);
+        }
+
+        json_key(f, "devices", &first);
+        fputc('[', f);
+        for (size_t i = 0; i < run->n_devices; i++) {
+                if (i)
+                        fputc(',', f);
+                json_device(f, &run->devices[i], verb);
+                Severity s = device_report_severity(&run->devices[i]);
+                ok += device_report_ok(&run->devices[i]);
+                errors += s == SEVERITY_ERROR;
+                warnings += s == SEVERITY_WARNING;
+        }
+        fputc(']', f);
+        json_key(f, "notes", &first);
+        json_notes(f, &run->notes);
+
+        char summary[128];
+        summary_line(summary, sizeof(summary), run, verb);
+        json_key(f, "summary", &first);
+        {
+                bool f2 = true;
+                fputc('{', f);
+                json_kv_int(f, "functions", (long long) run->n_devices, &f2);
+                json_kv_int(f, "ok", (long long) ok, &f2);
+                json_kv_int(f, "errors", (long long) errors, &f2);
+                json_kv_int(f, "warnings", (long long) warnings, &f2);
+                json_kv_str(f, "text", summary, &f2);
+                fputc('}', f);
+        }
+        fputs("}\n", f);
+}

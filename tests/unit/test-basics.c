@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <check.h>
+#include <stdlib.h>
+
+#include "host-facts.h"
+#include "macro.h"
+#include "modules.h"
+#include "pci-address.h"
+#include "pci-device.h"
+
+static void assert_parses(const char *s, const char *canonical) {
+        PciAddress a;
+        char buf[PCI_ADDRESS_MAX];
+        ck_assert_msg(pci_address_parse(s, &a) == 0, "'%s' should parse", s);
+        ck_assert_str_eq(pci_address_format(&a, buf), canonical);
+}
+
+static void assert_rejected(const char *s) {
+        PciAddress a;
+        ck_assert_msg(pci_address_parse(s, &a) == -EINVAL, "'%s' should be rejected", s);
+}
+
+START_TEST(test_address_parse) {
+        assert_parses("0000:01:00.0", "0000:01:00.0");
+        assert_parses("01:00.1", "0000:01:00.1");
+        assert_parses("0000:ff:1f.7", "0000:ff:1f.7");
+        assert_parses("10000:e1:00.0", "10000:e1:00.0"); /* VMD domain */
+        assert_parses("0000:0A:1F.3", "0000:0a:1f.3");
+        assert_rejected("0000:01:20.0");  /* slot > 1f */
+        assert_rejected("0000:01:00.8");  /* function > 7 */
+        assert_rejected("0000:100:00.0"); /* bus > ff */
+        assert_rejected("01:00");
+        assert_rejected("0000:01:00.0 ");
+        assert_rejected("g0:00.0");
+        assert_rejected("");
+        assert_rejected(":01:00.0");
+        assert_rejected("123456789:01:00.0");
+        ck_assert(pci_address_is_canonical("0000:01:00.0"));
+        ck_assert(!pci_address_is_canonical("01:00.0"));
+}
+END_TEST
+
+START_TEST(test_address_compare) {
+        PciAddress a, b;
+        ck_assert_int_eq(pci_address_parse("01:00.0", &a), 0);
+        ck_assert_int_eq(pci_address_parse("0000:01:00.1", &b), 0);
+        ck_assert(pci_address_same_slot(&a, &b));
+        ck_assert_int_lt(pci_address_compare(&a, &b), 0);
+        ck_assert(!pci_address_equal(&a, &b));
+}
+END_TEST
+
+START_TEST(test_cmdline_switches) {
+        ck_assert_int_eq(cmdline_get_bool("quiet vfio_bind=0 splash", "vfio_bind"), 0);
+        ck_assert_int_eq(cmdline_get_bool("vfio_bind=0 vfio_bind=yes", "vfio_bind"), 1); /* last one wins */
+        ck_assert_int_eq(cmdline_get_bool("vfio_bind", "vfio_bind"), 1);
+        ck_assert_int_eq(cmdline_get_bool("rd.vfio_bind=off", "vfio_bind"), -ENOENT);
+        ck_assert_int_eq(cmdline_get_bool("rd.vfio_bind=off", "rd.vfio_bind"), 0);
+        ck_assert_int_eq(cmdline_get_bool("vfio_bindx=0", "vfio_bind"), -ENOENT);
+        ck_assert_int_eq(cmdline_get_bool("vfio_bind=perhaps", "vfio_bind"), -EINVAL);
+        ck_assert_int_eq(cmdline_get_bool(NULL, "vfio_bind"), -ENOENT);
+}
+END_TEST
+
+START_TEST(test_policy_helpers) {
+        ck_assert(driver_is_vfio("vfio-pci"));
+        ck_assert(driver_is_vfio("mlx5_vfio_pci"));
+        ck_assert(!driver_is_vfio("nouveau"));
+        ck_assert(!driver_is_vfio(NULL));
+        ck_assert(driver_is_bridge_port("pcieport"));
+        ck_assert(pci_class_is_bridge(0x060400));
+        ck_assert(!pci_class_is_bridge(0x060100));
+        ck_assert_str_eq(pci_class_name(0x030000), "VGA compatible controller");
+        ck_assert_str_eq(pci_class_name(0x040300), "Audio device");
+        ck_assert_str_eq(pci_class_name(0x0c0330), "USB controller (xHCI)");
+        char m[64];
+        driver_to_module_name("vfio-pci", m, sizeof(m));
+        ck_assert_str_eq(m, "vfio_pci");
+        ck_assert_str_eq(iommu_enable_hint(CPU_VENDOR_AMD) + strlen(iommu_enable_hint(CPU_VENDOR_AMD)) -
+                                 strlen("amd_iommu=on to the kernel command line"),
+                         "amd_iommu=on to the kernel command line");
+        ck_assert_ptr_nonnull(strstr(iommu_enable_hint(CPU_VENDOR_INTEL), "intel_iommu=on"));
+}
+END_TEST
+
+int main(void) {
+        Suite *s = suite_create("basics");
+        TCase *tc = tcase_create("basics");
+        tcase_add_test(tc, test_address_parse);
+        tcase_add_test(tc, test_address_compare);
+        tcase_add_test(tc, test_cmdline_switches);
+        tcase_add_test(tc, test_policy_helpers);
+        suite_add_tcase(s, tc);
+        SRunner *sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        int failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
