@@ -1,0 +1,133 @@
+#!/bin/bash
+# Boot a guest root under QEMU with a passthrough-host topology and collect a probe's output.
+#
+# Usage: boot.sh --root DIR [options]
+#   --root DIR       guest root (modified: the probe is installed into it)
+#   --probe SCRIPT   guest-side script; its output is framed on the serial console
+#                    (default: print the kernel version)
+#   --append ARGS    extra kernel command line arguments (may be repeated)
+#   --initrd FILE    initramfs to boot (default: DIR/boot/initrd.img-KVER)
+#   --timeout SEC    kill QEMU after SEC seconds (default $VFIO_BIND_VM_TIMEOUT or 180)
+#   --log FILE       where to keep the serial log, CR stripped (default: WORKDIR/serial.log)
+#   --out FILE       where to write the probe's output (default: stdout)
+#   --workdir DIR    where the image goes (default: a temporary directory)
+#   --ovmf           boot with OVMF (UEFI) instead of SeaBIOS
+#
+# Exit status: 0 the probe ran and exited 0; 1 the probe failed; 2 no complete probe output
+# (timeout, panic, boot failure). The tail of the serial log is printed on 1 and 2.
+#
+# Guest topology (q35, intel-iommu with interrupt remapping):
+#   00:01.0  std VGA (boot VGA)
+#   01:00.0  bochs-display  \ behind pcie-root-port rp1, one IOMMU group,
+#   01:00.1  intel-hda      / like a GPU and its HDMI audio
+#   e1000e NIC, qemu-xhci USB controller, virtio-blk root disk
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+root= probe= initrd= log= out= workdir=
+append=()
+timeout=${VFIO_BIND_VM_TIMEOUT:-180}
+ovmf=${VFIO_BIND_VM_OVMF:-0}
+while (($#)); do
+    case $1 in
+    --root) root=$2; shift ;;
+    --probe) probe=$2; shift ;;
+    --append) append+=("$2"); shift ;;
+    --initrd) initrd=$2; shift ;;
+    --timeout) timeout=$2; shift ;;
+    --log) log=$2; shift ;;
+    --out) out=$2; shift ;;
+    --workdir) workdir=$2; shift ;;
+    --ovmf) ovmf=1 ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    *) vm_die "boot.sh: unknown argument '$1'" ;;
+    esac
+    shift
+done
+[[ -n $root && -d $root ]] || vm_die "boot.sh: --root DIR is required"
+vm_require_root
+vm_host_deps
+
+cleanup_workdir=
+if [[ -z $workdir ]]; then
+    workdir=$(mktemp -d /tmp/vfio-bind-vm.XXXXXX)
+    [[ ${VFIO_BIND_VM_KEEP:-0} == 1 ]] || cleanup_workdir=$workdir
+fi
+mkdir -p "$workdir"
+trap '[[ -z $cleanup_workdir ]] || rm -rf "$cleanup_workdir"' EXIT
+log=${log:-$workdir/serial.log}
+
+kver=$(vm_root_kver "$root")
+kernel=$root/boot/vmlinuz-$kver
+initrd=${initrd:-$root/boot/initrd.img-$kver}
+[[ -r $kernel ]] || vm_die "no kernel $kernel"
+[[ -r $initrd ]] || vm_die "no initramfs $initrd"
+
+if [[ -z $probe ]]; then
+    probe=$workdir/default-probe
+    printf '#!/bin/sh\nuname -r\n' >"$probe"
+fi
+token=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
+vm_install_probe "$root" "$probe" "$token"
+
+t0=$(vm_now)
+img=$workdir/root.img
+vm_make_image "$root" "$img"
+vm_log "image $img built in $(vm_elapsed "$t0") s"
+
+# dyndbg: the driver core logs every bind, with its time, to the kernel log.
+cmdline="console=ttyS0 root=/dev/vda rootfstype=ext4 rw intel_iommu=on iommu=pt panic=-1"
+cmdline+=" dyndbg=\"file drivers/base/dd.c +p\""
+cmdline+=" systemd.unit=$VM_TEST_TARGET ${append[*]}"
+
+qemu=(qemu-system-x86_64
+    -accel tcg,thread=multi -cpu max
+    -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on
+    -m "${VFIO_BIND_VM_MEM:-1024}" -smp "${VFIO_BIND_VM_SMP:-2}"
+    -display none -monitor none -parallel none -no-reboot
+    -chardev "file,id=ser0,path=$workdir/serial.raw" -serial chardev:ser0
+    -vga std -audiodev none,id=snd0
+    -device pcie-root-port,id=rp1,chassis=1,slot=1
+    -device bochs-display,bus=rp1,addr=00.0,multifunction=on
+    -device intel-hda,bus=rp1,addr=00.1,id=hda2 -device hda-duplex,bus=hda2.0,audiodev=snd0
+    -nic none -device e1000e,netdev=n0,romfile= -netdev user,id=n0,restrict=on
+    -device qemu-xhci
+    -drive "file=$img,if=virtio,format=raw"
+    -kernel "$kernel" -initrd "$initrd" -append "$cmdline")
+if [[ $ovmf == 1 ]]; then
+    cp "$VM_OVMF_VARS" "$workdir/ovmf-vars.fd"
+    qemu+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$VM_OVMF_CODE"
+        -drive "if=pflash,format=raw,unit=1,file=$workdir/ovmf-vars.fd")
+fi
+
+# One QEMU at a time on this machine: the cores are shared.
+mkdir -p "$VM_CACHE"
+exec 8>"$VM_CACHE/.qemu.lock"
+flock 8
+
+vm_log "booting $kver ($(vm_root_flavour "$root"), timeout ${timeout}s): $cmdline"
+t0=$(vm_now)
+qemu_rc=0
+timeout -k 5 "$timeout" "${qemu[@]}" </dev/null >"$workdir/qemu.out" 2>&1 || qemu_rc=$?
+exec 8>&-
+boot_time=$(vm_elapsed "$t0")
+tr -d '\r' <"$workdir/serial.raw" >"$log"
+vm_log "QEMU exited with $qemu_rc after $boot_time s (serial log: $log)"
+[[ ${VFIO_BIND_VM_VERBOSE:-0} == 1 ]] && cat "$log" >&2
+((qemu_rc == 124)) && vm_log "timed out after $timeout s"
+[[ -s $workdir/qemu.out ]] && sed 's/^/[qemu] /' "$workdir/qemu.out" >&2
+
+section=$workdir/probe.out
+if ! vm_extract "$log" "$token" >"$section"; then
+    vm_log "no complete probe output in the serial log"
+    vm_log_tail "$log" 80
+    exit 2
+fi
+if [[ -n $out ]]; then cp "$section" "$out"; else cat "$section"; fi
+rc=$(vm_probe_status "$log" "$token")
+if [[ $rc != 0 ]]; then
+    vm_log "the probe exited with $rc"
+    vm_log_tail "$log" 80
+    exit 1
+fi
+exit 0

@@ -1,0 +1,295 @@
+# shellcheck shell=bash
+# Shared helpers of the real-kernel test suite (tests/vm). Source it; do not run it.
+#
+# Environment (all optional):
+#   VFIO_BIND_VM_CACHE    cache directory for guest roots and images (default /var/cache/vfio-bind-vm)
+#   VFIO_BIND_VM_MIRROR   Debian mirror URL; default: the first one in this machine's apt configuration
+#   VFIO_BIND_VM_SUITE    Debian suite of the guest (default bookworm)
+#   VFIO_BIND_VM_SMP      guest CPUs (default 2)
+#   VFIO_BIND_VM_MEM      guest memory in MiB (default 1024)
+#   VFIO_BIND_VM_TIMEOUT  seconds before a boot is killed (default 180)
+#   VFIO_BIND_VM_OVMF     1: boot with UEFI firmware (OVMF) instead of SeaBIOS
+#   VFIO_BIND_VM_KEEP     1: keep per-run work directories
+#   VFIO_BIND_VM_VERBOSE  1: print the whole serial log of every boot
+
+VM_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Bump when the way a guest root is built changes: it is part of the cache key.
+VM_GUEST_VERSION=3
+
+VM_CACHE=${VFIO_BIND_VM_CACHE:-/var/cache/vfio-bind-vm}
+VM_SUITE=${VFIO_BIND_VM_SUITE:-bookworm}
+
+# Packages of the guest. The dracut flavour is derived from the base root by swapping
+# initramfs-tools for dracut.
+VM_GUEST_PACKAGES=(systemd systemd-sysv udev kmod linux-image-amd64 initramfs-tools pciutils
+    libinih1 libkmod2 libsystemd0 zstd)
+VM_DRACUT_PACKAGES=(dracut)
+VM_FLAVOURS=(initramfs-tools dracut)
+
+# Host tools the suite needs: command -> Debian package.
+declare -A VM_HOST_TOOLS=(
+    [qemu-system-x86_64]=qemu-system-x86
+    [debootstrap]=debootstrap
+    [mkfs.ext4]=e2fsprogs
+    [unshare]=util-linux
+    [flock]=util-linux
+    [cpio]=cpio
+    [meson]=meson
+    [ninja]=ninja-build
+)
+VM_OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
+VM_OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+
+vm_log() { printf '[vm %s] %s\n' "$(date +%T)" "$*" >&2; }
+vm_die() { printf '[vm %s] ERROR: %s\n' "$(date +%T)" "$*" >&2; exit 1; }
+
+# Seconds since the epoch with millisecond resolution, for timings.
+vm_now() { date +%s.%N | cut -c1-14; }
+vm_elapsed() { awk -v a="$1" -v b="$(vm_now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+vm_require_root() {
+    [[ $(id -u) -eq 0 ]] || vm_die "the VM suite needs root (debootstrap, chroot, mkfs)"
+}
+
+# Install the host packages that provide missing tools (and OVMF when asked for).
+vm_host_deps() {
+    local missing=() tool
+    for tool in "${!VM_HOST_TOOLS[@]}"; do
+        command -v "$tool" >/dev/null 2>&1 || missing+=("${VM_HOST_TOOLS[$tool]}")
+    done
+    [[ -e $VM_OVMF_CODE ]] || missing+=(ovmf)
+    ((${#missing[@]})) || return 0
+    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+    vm_log "installing host packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The Debian mirror of this machine's apt configuration (deb822 .sources first, then sources.list).
+vm_mirror() {
+    if [[ -n ${VFIO_BIND_VM_MIRROR:-} ]]; then
+        echo "$VFIO_BIND_VM_MIRROR"
+        return
+    fi
+    local url
+    url=$(awk -v suite="$VM_SUITE" '
+        function flush() {
+            if (uris != "" && types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " suite " ")) {
+                split(uris, u, " "); print u[1]; found = 1; exit
+            }
+            uris = types = suites = ""
+        }
+        /^[ \t]*$/ { flush(); next }
+        /^[ \t]*#/ { next }
+        tolower($1) == "uris:"   { $1 = ""; uris = $0 }
+        tolower($1) == "types:"  { $1 = ""; types = $0 }
+        tolower($1) == "suites:" { $1 = ""; suites = $0 }
+        END { if (!found) flush() }
+    ' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1 | tr -d ' ')
+    if [[ -z $url && -r /etc/apt/sources.list ]]; then
+        url=$(awk -v suite="$VM_SUITE" '$1 == "deb" {
+                  i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+                  if ($(i + 1) == suite) { print $i; exit } }' /etc/apt/sources.list)
+    fi
+    [[ -n $url ]] || vm_die "no Debian mirror for '$VM_SUITE' in the apt configuration; set VFIO_BIND_VM_MIRROR"
+    echo "${url%/}"
+}
+
+# Cache key of the guest roots: the package sets, the suite and the build version.
+vm_guest_key() {
+    printf '%s\n' "$VM_GUEST_VERSION" "$VM_SUITE" "${VM_GUEST_PACKAGES[*]}" "${VM_DRACUT_PACKAGES[*]}" |
+        sha256sum | cut -c1-12
+}
+vm_guest_dir() { echo "$VM_CACHE/guest-$(vm_guest_key)"; }
+# The cached root of a flavour (initramfs-tools or dracut).
+vm_guest_root() { echo "$(vm_guest_dir)/root-$1"; }
+
+vm_check_flavour() {
+    case $1 in
+    initramfs-tools | dracut) ;;
+    *) vm_die "unknown flavour '$1' (initramfs-tools or dracut)" ;;
+    esac
+}
+
+# The flavour of a root directory, from the initramfs generator it has.
+vm_root_flavour() {
+    if [[ -e $1/usr/bin/dracut || -e $1/usr/sbin/dracut ]]; then
+        echo dracut
+    elif [[ -e $1/usr/sbin/mkinitramfs ]]; then
+        echo initramfs-tools
+    else
+        vm_die "$1 has no initramfs generator"
+    fi
+}
+
+# The kernel version installed in a root (exactly one is expected).
+vm_root_kver() {
+    local d kvers=()
+    for d in "$1"/lib/modules/*/; do
+        [[ -e $d/modules.dep || -e $d/kernel ]] && kvers+=("$(basename "$d")")
+    done
+    ((${#kvers[@]} == 1)) || vm_die "expected one kernel in $1/lib/modules, found ${#kvers[@]}"
+    echo "${kvers[0]}"
+}
+
+# Run a command chrooted into ROOT with /proc, /sys, /dev and /run mounted in a private mount
+# namespace: the mounts vanish with the command, so nothing is left mounted inside the root.
+vm_chroot() {
+    local root=$1
+    shift
+    unshare --mount --propagation private -- /bin/bash -c '
+        set -e
+        root=$1; shift
+        mount -t proc proc "$root/proc"
+        mount -t sysfs sysfs "$root/sys"
+        mount --rbind /dev "$root/dev"
+        mount -t tmpfs tmpfs "$root/run"
+        mount -t tmpfs tmpfs "$root/tmp"
+        exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+            LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+    ' vm-chroot "$root" "$@"
+}
+
+# Copy a root directory (reflinks where the filesystem supports them).
+vm_copy_root() {
+    local src=$1 dst=$2
+    rm -rf "$dst"
+    mkdir -p "$(dirname "$dst")"
+    cp -a --reflink=auto "$src" "$dst"
+}
+
+# Print the section of a serial log between the probe markers of TOKEN. Fails when the
+# section is missing or incomplete. The probe's exit status is on the END line.
+vm_extract() {
+    local log=$1 token=$2
+    awk -v b="==== VFIO-BIND-VM BEGIN $token ====" -v e="==== VFIO-BIND-VM END $token " '
+        index($0, b) == 1 { inside = 1; seen = 1; next }
+        inside && index($0, e) == 1 { done = 1; exit }
+        inside { print }
+        END { exit !(seen && done) }
+    ' "$log"
+}
+
+# The exit status the probe script reported, or nothing when the END marker is missing.
+vm_probe_status() {
+    local log=$1 token=$2
+    sed -n "s/^==== VFIO-BIND-VM END $token rc=\([0-9]*\) ====\$/\1/p" "$log" | head -n1
+}
+
+# Print the last lines of a serial log, for failure reports.
+vm_log_tail() {
+    local log=$1 n=${2:-60}
+    echo "----- last $n lines of $log -----" >&2
+    tail -n "$n" "$log" >&2 || true
+    echo "----- end of serial log -----" >&2
+}
+
+# Install the probe into a guest root: a target the kernel command line starts
+# (systemd.unit=vfio-bind-vm.target), and a unit ordered after multi-user.target that runs
+# SCRIPT, prints its output on /dev/ttyS0 between the markers of TOKEN and powers off.
+VM_TEST_TARGET=vfio-bind-vm.target
+vm_install_probe() {
+    local root=$1 script=$2 token=$3 dir=$1/usr/lib/vfio-bind-vm
+    mkdir -p "$dir"
+    install -m 0755 "$script" "$dir/probe"
+    echo "$token" >"$dir/token"
+    cat >"$dir/run-probe" <<'PROBE'
+#!/bin/bash
+# Runs the test's probe and frames its output for the host. Kernel messages and systemd's
+# status lines are silenced first so that they do not interleave with the section.
+dmesg --console-level 1 2>/dev/null || true
+kill -s SIGRTMIN+21 1 2>/dev/null || true
+token=$(cat /usr/lib/vfio-bind-vm/token)
+exec </dev/null >/dev/ttyS0 2>&1
+echo "==== VFIO-BIND-VM BEGIN $token ===="
+/usr/lib/vfio-bind-vm/probe
+rc=$?
+echo "==== VFIO-BIND-VM END $token rc=$rc ===="
+exit 0
+PROBE
+    chmod 0755 "$dir/run-probe"
+    cat >"$root/etc/systemd/system/$VM_TEST_TARGET" <<'UNIT'
+[Unit]
+Description=vfio-bind real-kernel test
+Requires=multi-user.target
+Wants=vfio-bind-vm-probe.service
+After=multi-user.target
+AllowIsolate=yes
+UNIT
+    cat >"$root/etc/systemd/system/vfio-bind-vm-probe.service" <<'UNIT'
+[Unit]
+Description=vfio-bind real-kernel test probe
+After=multi-user.target
+SuccessAction=poweroff-force
+FailureAction=poweroff-force
+
+[Service]
+Type=oneshot
+ExecStart=/usr/lib/vfio-bind-vm/run-probe
+TimeoutStartSec=infinity
+UNIT
+}
+
+# Make a raw ext4 image of a root directory without mounting anything.
+vm_make_image() {
+    local root=$1 img=$2 mb
+    mb=$(du -sm "$root" | cut -f1)
+    mb=$((mb + mb / 4 + 256))
+    rm -f "$img"
+    mkfs.ext4 -q -F -L vfio-bind-root -d "$root" "$img" "${mb}M" >/dev/null ||
+        vm_die "mkfs.ext4 -d $root failed"
+}
+
+# Force kernel drivers into the initramfs of a root, the way an administrator would.
+vm_force_drivers() {
+    local root=$1
+    shift
+    (($#)) || return 0
+    case $(vm_root_flavour "$root") in
+    initramfs-tools)
+        printf '%s\n' "$@" >>"$root/etc/initramfs-tools/modules"
+        ;;
+    dracut)
+        mkdir -p "$root/etc/dracut.conf.d"
+        echo "add_drivers+=\" $* \"" >"$root/etc/dracut.conf.d/50-vfio-bind-vm-drivers.conf"
+        ;;
+    esac
+}
+
+# Rebuild the initramfs inside a root with its own generator. Prints the seconds it took.
+vm_rebuild_initramfs() {
+    local root=$1 kver flavour t0 logf
+    kver=$(vm_root_kver "$root")
+    flavour=$(vm_root_flavour "$root")
+    logf=$(mktemp /tmp/vfio-bind-vm-initramfs.XXXXXX)
+    t0=$(vm_now)
+    case $flavour in
+    initramfs-tools)
+        vm_chroot "$root" update-initramfs -u -k all >"$logf" 2>&1 || {
+            cat "$logf" >&2
+            vm_die "update-initramfs failed in $root"
+        }
+        ;;
+    dracut)
+        vm_chroot "$root" dracut --force --no-hostonly --kver "$kver" "/boot/initrd.img-$kver" \
+            >"$logf" 2>&1 || {
+            cat "$logf" >&2
+            vm_die "dracut failed in $root"
+        }
+        ;;
+    esac
+    rm -f "$logf"
+    vm_elapsed "$t0"
+}
+
+# Hash of the files of a tree (paths, modes, contents), for cache keys.
+vm_tree_hash() {
+    if [[ ! -d $1 ]]; then
+        sha256sum <"$1" | cut -c1-16
+        return
+    fi
+    (cd "$1" && find . -printf '%p %m %l\n' | LC_ALL=C sort &&
+        find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum) | sha256sum | cut -c1-16
+}
