@@ -119,7 +119,7 @@ prepare_kernel() {
     (
         flock 9
         [ -e "$CACHE/$KVER/ready" ] && exit 0
-        rm -rf "$CACHE/$KVER"
+        rm -rf "${CACHE:?}/${KVER:?}"
         mkdir -p "$CACHE/$KVER/dl" "$CACHE/$KVER/x" "$KLAYER/usr/lib"
         log "fetching $pkg"
         (cd "$CACHE/$KVER/dl" && apt-get download -q "$pkg" >/dev/null 2>&1) ||

@@ -105,6 +105,16 @@ sh -n "$s" && pass "the init-top script parses" || fail "the init-top script doe
 sh "$s" prereqs >"$WORK/prereqs" && [ ! -s "$WORK/prereqs" -o "$(tr -d ' \n' <"$WORK/prereqs")" = "" ] &&
     pass "the init-top script has no PREREQs" || fail "the init-top script declares PREREQs"
 
+# Inside the image, with the image's own shell (klibc's, no busybox here):
+# the script parses and answers "prereqs" with nothing.
+if out=$(chroot "$root" /bin/sh -n /scripts/init-top/00-vfio-bind 2>&1) &&
+   out=$(chroot "$root" /bin/sh /scripts/init-top/00-vfio-bind prereqs 2>&1) &&
+   [ -z "$(printf '%s' "$out" | tr -d ' \n')" ]; then
+    pass "the image's own /bin/sh runs the script's prereqs query"
+else
+    fail "the image's /bin/sh cannot run the script: $out"
+fi
+
 # The hook's own check: if the order ever puts udev first (here forced by an
 # override of the script in the configuration directory that declares
 # PREREQ="udev"), the build warns.
