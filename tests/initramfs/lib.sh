@@ -163,7 +163,7 @@ stage_product() {
     mkdir -p "$(dirname "$STAGE$CONFIG_FILE")"
     cat >"$STAGE$CONFIG_FILE" <<'CONF'
 # written by the initramfs image test
-[device gpu]
+[gpu]
 address = 0000:01:00.0
 CONF
 }
