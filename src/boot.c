@@ -95,6 +95,9 @@ int boot_stage(const char *root, const char *config_path, const char *stage) {
         if (r >= 0) {
                 if (initramfs)
                         (void) kmsg_send_report(root, &report, 8);
+                else if (*root)
+                        /* A tree under --root is not this host: keep its report out of the host's journal. */
+                        report_print_export(stdout, &report);
                 else if (journal_send_report(&report) < (int) report.n)
                         (void) kmsg_send_report(root, &report, 8);
         }

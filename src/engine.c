@@ -142,6 +142,25 @@ static int add_device(Run *run, const DeviceSection *s, const PciAddress *a, boo
         return 0;
 }
 
+static const Config *run_sort_config;
+
+static size_t section_index(const DeviceReport *d) {
+        if (!d->section || !run_sort_config)
+                return SIZE_MAX;
+        return (size_t) (d->section - run_sort_config->sections);
+}
+
+static int compare_reports(const void *a, const void *b) {
+        const DeviceReport *x = a, *y = b;
+        size_t i = section_index(x), j = section_index(y);
+        if (i != j)
+                return i < j ? -1 : 1;
+        PciAddress pa, pb;
+        (void) pci_address_parse(x->name, &pa);
+        (void) pci_address_parse(y->name, &pb);
+        return pci_address_compare(&pa, &pb);
+}
+
 int run_init(Run *run, const char *root, const Config *config) {
         int r;
 
@@ -173,6 +192,9 @@ int run_init(Run *run, const char *root, const Config *config) {
                         }
                 }
         }
+        /* Report in the order of the file, each section's functions by address. */
+        run_sort_config = config;
+        qsort(run->devices, run->n_devices, sizeof(*run->devices), compare_reports);
         return 0;
 }
 
@@ -281,7 +303,7 @@ static bool assess(Run *run, DeviceReport *d) {
 
         if (d->mounts && !(d->section && d->section->force)) {
                 set_reason(d, REASON_HOLDS_FILESYSTEM, NULL,
-                           "%s is the controller of mounted filesystem %s; the host would lose its storage",
+                           "%s is the controller of the mounted filesystems %s; the host would lose its storage",
                            d->name, d->mounts);
                 set_fix(d, format(NULL,
                                   "name another controller, or set force = yes in [%s] if the host truly does not "

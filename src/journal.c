@@ -49,6 +49,18 @@ int journal_send_report(const Report *r) {
         return sent;
 }
 
+void report_print_export(FILE *f, const Report *r) {
+        for (size_t i = 0; i < r->n; i++) {
+                const ReportEntry *e = &r->entries[i];
+                fprintf(f, "MESSAGE=%s\nMESSAGE_ID=%s\nPRIORITY=%d\nSYSLOG_IDENTIFIER=vfio-bind\n"
+                           "OBJECT_SYSTEMD_UNIT=" REPORT_UNIT "\n",
+                        e->message, e->message_id, e->priority);
+                for (size_t j = 0; j < e->n_fields; j++)
+                        fprintf(f, "%s\n", e->fields[j]);
+                fputc('\n', f);
+        }
+}
+
 int kmsg_send_report(const char *root, const Report *r, unsigned max_lines) {
         char path[PATH_MAX];
         int fd = open(root_path(path, root, "/dev/kmsg"), O_WRONLY | O_CLOEXEC | O_NOCTTY);

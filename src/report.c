@@ -62,10 +62,21 @@ static const char *message_id_for(Result r, bool ok) {
 /* Where did the device reach its driver? The initramfs stage if its state says so and the device is still
  * there now; otherwise this (root) stage. */
 static bool claimed_in_initramfs(const BootContext *ctx, const DeviceReport *d, const StateDevice **ret) {
+        if (streq(ctx->stage, "initramfs")) {
+                *ret = NULL;
+                return d->dev && streq_ptr(d->dev->driver, d->wanted_driver);
+        }
         const StateDevice *s = ctx->initramfs_state ? state_file_find(ctx->initramfs_state, d->name) : NULL;
         *ret = s;
         return s && streq_ptr(s->driver_after, d->wanted_driver) && d->dev &&
                streq_ptr(d->dev->driver, d->wanted_driver);
+}
+
+/* Was udev already running when the initramfs stage ran? Then host drivers may have won the race. */
+static bool early_udev(const BootContext *ctx, const Run *run) {
+        if (streq(ctx->stage, "initramfs"))
+                return run->facts.udev_running;
+        return ctx->initramfs_state && ctx->initramfs_state->udev_running;
 }
 
 static int add_device_entry(Report *r, const Run *run, const BootContext *ctx, const DeviceReport *d) {
@@ -85,7 +96,7 @@ static int add_device_entry(Report *r, const Run *run, const BootContext *ctx, c
                 return -ENOMEM;
 
         const char *label = d->section ? d->section->name : "-";
-        const char *where = in_initramfs ? (ctx->initramfs_state->udev_running ? "in the initramfs, after udev had started"
+        const char *where = in_initramfs ? (early_udev(ctx, run) ? "in the initramfs, after udev had started"
                                                                                  : "in the initramfs before udev")
                                          : "in the root stage";
         char ids[64] = "";
@@ -134,7 +145,6 @@ static int add_device_entry(Report *r, const Run *run, const BootContext *ctx, c
                 k = k ?: entry_field(e, "VFIO_BIND_ID=%04x:%04x", d->dev->vendor, d->dev->device);
         k = k ?: entry_field(e, "VFIO_BIND_USEC=%llu",
                              (unsigned long long) (in_initramfs && early ? early->usec : d->usec));
-        (void) run;
         return k;
 }
 
@@ -221,7 +231,7 @@ int report_build(const Run *run, const BootContext *ctx, Report *ret) {
                 summary_line(summary, sizeof(summary), run, VERB_BOOT);
                 const char *where = "";
                 if (ok > 0 && early == ok)
-                        where = ctx->initramfs_state && ctx->initramfs_state->udev_running
+                        where = early_udev(ctx, run)
                                         ? ", claimed in the initramfs (after udev had started)"
                                         : ", claimed in the initramfs before udev";
                 else if (ok > 0 && early == 0)

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "scenario.h"
+#include "simtree.h"
+
+static const char *const config = "[gpu]\naddress = 01:00.0\nfunctions = all\n";
+
+static void boot_setup(void) {
+        scenario_setup();
+        scenario_write_file("dev/kmsg", "");
+        scenario_write_file("usr/sbin/update-initramfs", "#!/bin/sh\n");
+        scenario_write_config(config);
+}
+
+START_TEST(test_initramfs_stage_claims_and_records) {
+        _cleanup_free_ char *out = NULL;
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=initramfs", NULL), 0);
+        _cleanup_free_ char *gpu = scenario_driver("0000:01:00.0");
+        ck_assert_str_eq(gpu, "vfio-pci");
+
+        _cleanup_free_ char *state = scenario_read_file("run/vfio-bind/initramfs.state");
+        ck_assert_ptr_nonnull(state);
+        assert_contains(state, "stage=initramfs\n");
+        assert_contains(state, "udev_running=0\n");
+        assert_contains(state, "device\t0000:01:00.0\tbochs-drm\tvfio-pci\tclaimed\tnone\t");
+        assert_contains(state, "device\t0000:01:00.1\tsnd_hda_intel\tvfio-pci\tclaimed\tnone\t");
+
+        _cleanup_free_ char *kmsg = scenario_read_file("dev/kmsg");
+        assert_contains(kmsg, "<30>vfio-bind: 2 of 2 functions on vfio-pci, claimed in the initramfs before udev\n");
+}
+END_TEST
+
+START_TEST(test_root_stage_reports_initramfs_claim) {
+        _cleanup_free_ char *early = NULL, *out = NULL;
+        ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 0);
+        assert_contains(out, "MESSAGE=gpu 0000:01:00.0 (1234:1111 VGA compatible controller): on vfio-pci, claimed "
+                             "in the initramfs before udev (previous driver: bochs-drm)\n");
+        assert_contains(out, "VFIO_BIND_DEVICE=0000:01:00.1\n");
+        assert_contains(out, "VFIO_BIND_STAGE=initramfs\n");
+        assert_contains(out, "VFIO_BIND_PREVIOUS_DRIVER=snd_hda_intel\n");
+        assert_contains(out, "VFIO_BIND_IOMMU_GROUP=2\n");
+        assert_contains(out, "VFIO_BIND_RESULT=claimed\n");
+        assert_contains(out, "OBJECT_SYSTEMD_UNIT=vfio-bind.service\n");
+        assert_contains(out, "MESSAGE=2 of 2 functions on vfio-pci, claimed in the initramfs before udev\n");
+        assert_not_contains(out, "initramfs-missing");
+}
+END_TEST
+
+START_TEST(test_root_stage_without_initramfs_says_rebuild) {
+        _cleanup_free_ char *out = NULL;
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 0);
+        assert_contains(out, "VFIO_BIND_STAGE=root\n");
+        assert_contains(out, "rebuild the initramfs with 'update-initramfs -u -k all' and reboot");
+        assert_contains(out, "claimed in the root stage");
+}
+END_TEST
+
+START_TEST(test_root_stage_detects_changed_config) {
+        _cleanup_free_ char *early = NULL, *out = NULL;
+        ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
+        scenario_write_config("[gpu]\naddress = 01:00.0\nfunctions = all\n[nic]\naddress = 00:03.0\n");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 0);
+        assert_contains(out, "VFIO_BIND_KIND=initramfs-stale");
+        assert_contains(out, "rebuild it with 'update-initramfs -u -k all'");
+        assert_contains(out, "claimed partly in the initramfs, partly in the root stage");
+}
+END_TEST
+
+START_TEST(test_kill_switch_disables_every_stage) {
+        _cleanup_free_ char *early = NULL, *out = NULL;
+        scenario_write_file("proc/cmdline", "console=ttyS0 vfio_bind=0\n");
+        ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 0);
+        _cleanup_free_ char *gpu = scenario_driver("0000:01:00.0"), *state = scenario_read_file("run/vfio-bind/initramfs.state");
+        ck_assert_str_eq(gpu, "bochs-drm");
+        assert_contains(state, "disabled=1\n");
+        assert_contains(out, "disabled by vfio_bind=0");
+        ck_assert_int_eq(sim_log_count(scenario_root, "write"), 0);
+}
+END_TEST
+
+START_TEST(test_initramfs_only_switch) {
+        _cleanup_free_ char *early = NULL, *out = NULL;
+        scenario_write_file("proc/cmdline", "rd.vfio_bind=0\n");
+        ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
+        _cleanup_free_ char *gpu = scenario_driver("0000:01:00.0");
+        ck_assert_str_eq(gpu, "bochs-drm");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 0);
+        _cleanup_free_ char *gpu2 = scenario_driver("0000:01:00.0");
+        ck_assert_str_eq(gpu2, "vfio-pci");
+        assert_contains(out, "disabled by rd.vfio_bind=0");
+}
+END_TEST
+
+START_TEST(test_late_initramfs_stage_is_reported) {
+        _cleanup_free_ char *early = NULL, *out = NULL;
+        scenario_write_file("run/udev/control", "");
+        ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
+        _cleanup_free_ char *state = scenario_read_file("run/vfio-bind/initramfs.state");
+        assert_contains(state, "udev_running=1\n");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 0);
+        assert_contains(out, "claimed in the initramfs (after udev had started)");
+}
+END_TEST
+
+START_TEST(test_root_stage_fails_visibly_on_refusal) {
+        _cleanup_free_ char *out = NULL;
+        scenario_write_config("[disk]\naddress = 00:05.0\n");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 1);
+        assert_contains(out, "PRIORITY=3\n");
+        assert_contains(out, "VFIO_BIND_REASON=holds-filesystem\n");
+        assert_contains(out, "VFIO_BIND_RESULT=refused\n");
+}
+END_TEST
+
+int main(void) {
+        Suite *s = suite_create("boot");
+        TCase *tc = tcase_create("boot");
+        tcase_set_timeout(tc, 60);
+        tcase_add_checked_fixture(tc, boot_setup, scenario_teardown);
+        tcase_add_test(tc, test_initramfs_stage_claims_and_records);
+        tcase_add_test(tc, test_root_stage_reports_initramfs_claim);
+        tcase_add_test(tc, test_root_stage_without_initramfs_says_rebuild);
+        tcase_add_test(tc, test_root_stage_detects_changed_config);
+        tcase_add_test(tc, test_kill_switch_disables_every_stage);
+        tcase_add_test(tc, test_initramfs_only_switch);
+        tcase_add_test(tc, test_late_initramfs_stage_is_reported);
+        tcase_add_test(tc, test_root_stage_fails_visibly_on_refusal);
+        suite_add_tcase(s, tc);
+        return run_suite(s);
+}

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "scenario.h"
+#include "simtree.h"
+
+#define GPU "0000:01:00.0"
+#define AUDIO "0000:01:00.1"
+
+static const char *const gpu_pair_config = "[gpu]\naddress = 01:00.0\nfunctions = all\n";
+
+START_TEST(test_gpu_and_audio_pair_claimed) {
+        _cleanup_free_ char *out = NULL, *err = NULL, *log = NULL;
+        scenario_write_config(gpu_pair_config);
+        ck_assert_int_eq(scenario_tool(&out, &err, "apply", NULL), 0);
+        assert_contains(out, "2 of 2 functions on vfio-pci");
+        _cleanup_free_ char *d1 = scenario_driver(GPU), *d2 = scenario_driver(AUDIO);
+        ck_assert_str_eq(d1, "vfio-pci");
+        ck_assert_str_eq(d2, "vfio-pci");
+        ck_assert(sim_vfio_group_exists(scenario_root, "2"));
+        /* Address-based only: never new_id, and each override is one store of exactly the driver's name. */
+        ck_assert_int_eq(sim_log_count(scenario_root, "new_id"), 0);
+        ck_assert_int_eq(sim_log_count(scenario_root, "driver_override len=8 data=\"vfio-pci\" ret=8"), 2);
+        /* The std VGA with the same vendor:device stays on the host. */
+        _cleanup_free_ char *vga = scenario_driver("0000:00:01.0");
+        ck_assert_str_eq(vga, "bochs-drm");
+}
+END_TEST
+
+START_TEST(test_sibling_left_on_host_driver_is_not_viable) {
+        _cleanup_free_ char *out = NULL, *json = NULL;
+        scenario_write_config("[gpu]\naddress = 01:00.0\n");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 0);
+        assert_contains(out, "IOMMU group 2 is not usable by a VM: 0000:01:00.1 (snd_hda_intel) stay on host drivers");
+        assert_contains(out, "functions = all");
+        _cleanup_free_ char *audio = scenario_driver(AUDIO);
+        ck_assert_str_eq(audio, "snd_hda_intel");
+        ck_assert_int_eq(scenario_tool(&json, NULL, "status", "--json", NULL), 0);
+        assert_contains(json, "\"group_viable\":false");
+        assert_contains(json, "\"code\":\"group-not-viable\"");
+}
+END_TEST
+
+START_TEST(test_nonviable_group_refused_by_policy) {
+        _cleanup_free_ char *out = NULL;
+        scenario_write_config("[global]\nnonviable_group = refuse\n[gpu]\naddress = 01:00.0\n");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 1);
+        assert_contains(out, "group-not-viable");
+        _cleanup_free_ char *gpu = scenario_driver(GPU), *ov = scenario_override(GPU);
+        ck_assert_str_eq(gpu, "bochs-drm");
+        ck_assert_str_eq(ov, "(null)");
+}
+END_TEST
+
+START_TEST(test_id_guard_mismatch_leaves_device_alone) {
+        _cleanup_free_ char *out = NULL;
+        scenario_write_config("[gpu]\naddress = 01:00.0\nexpect = 10de:2684\n[usb]\naddress = 00:04.0\n");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 1);
+        assert_contains(out, "0000:01:00.0 is 1234:1111 (VGA compatible controller), but [gpu] expects 10de:2684");
+        assert_contains(out, "id-mismatch");
+        _cleanup_free_ char *gpu = scenario_driver(GPU), *ov = scenario_override(GPU), *usb = scenario_driver("0000:00:04.0");
+        ck_assert_str_eq(gpu, "bochs-drm");
+        ck_assert_str_eq(ov, "(null)");
+        /* One device's refusal never stops the others. */
+        ck_assert_str_eq(usb, "vfio-pci");
+}
+END_TEST
+
+START_TEST(test_iommu_off) {
+        scenario_teardown();
+        char host[4096];
+        snprintf(host, sizeof(host), "%s", scenario_host);
+        char *p = strstr(host, "iommu=on");
+        memcpy(p, "iommu=of", 8);
+        /* "iommu=of" is not a value: write it properly. */
+        _cleanup_free_ char *fixed = NULL;
+        ck_assert_int_ge(asprintf(&fixed, "host iommu=off ir=off cpu=amd cpus=2\n%s", strchr(host, '\n') + 1), 0);
+        scenario_setup_with(fixed);
+
+        _cleanup_free_ char *out = NULL;
+        scenario_write_config(gpu_pair_config);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "check", NULL), 1);
+        assert_contains(out, "the IOMMU is off");
+        assert_contains(out, "amd_iommu=on");
+        free(out);
+        out = NULL;
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 1);
+        _cleanup_free_ char *gpu = scenario_driver(GPU);
+        ck_assert_str_eq(gpu, "bochs-drm");
+        ck_assert_int_eq(sim_log_count(scenario_root, "write"), 0);
+}
+END_TEST
+
+START_TEST(test_vfio_driver_missing) {
+        ck_assert_int_eq(sim_knob_set(scenario_root, "module:vfio_pci", "load_errno", "ENOENT"), 0);
+        _cleanup_free_ char *out = NULL;
+        scenario_write_config(gpu_pair_config);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 1);
+        assert_contains(out, "driver vfio-pci is not available: this kernel has no module vfio_pci");
+        assert_contains(out, "driver-unavailable");
+        /* The override stays: no host driver grabs the device later in this boot. */
+        _cleanup_free_ char *gpu = scenario_driver(GPU);
+        ck_assert_str_eq(gpu, "bochs-drm");
+}
+END_TEST
+
+START_TEST(test_variant_driver_unknown_to_kernel) {
+        _cleanup_free_ char *out = NULL;
+        scenario_write_config("[gpu]\naddress = 01:00.0\nfunctions = all\ndriver = nvgrace_gpu_vfio_pci\n");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "check", NULL), 1);
+        assert_contains(out, "driver nvgrace_gpu_vfio_pci is not available");
+}
+END_TEST
+
+START_TEST(test_probe_success_with_nothing_bound_is_not_trusted) {
+        /* Release asks drivers_probe for a host driver; the kernel says success even when none binds. */
+        _cleanup_free_ char *out = NULL, *out2 = NULL;
+        scenario_write_config("[usb]\naddress = 00:04.0\n");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 0);
+        /* Remove xhci's id table match: nothing will take the device back. */
+        ck_assert_int_eq(sim_knob_set(scenario_root, "0000:00:04.0", "probe_errno", "xhci_hcd:ENODEV"), 0);
+        ck_assert_int_eq(scenario_tool(&out2, NULL, "release", "00:04.0", NULL), 0);
+        ck_assert_int_ge(sim_log_count(scenario_root, "drivers_probe len=12 data=\"0000:00:04.0\" ret=12"), 1);
+        assert_contains(out2, "no host driver took 0000:00:04.0; it stays unbound");
+        _cleanup_free_ char *usb = scenario_driver("0000:00:04.0");
+        ck_assert_str_eq(usb, "(none)");
+}
+END_TEST
+
+START_TEST(test_ebusy_on_unbind) {
+        ck_assert_int_eq(sim_knob_set(scenario_root, GPU, "unbind_errno", "EBUSY"), 0);
+        _cleanup_free_ char *out = NULL;
+        scenario_write_config(gpu_pair_config);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 1);
+        assert_contains(out, "cannot unbind 0000:01:00.0 from bochs-drm: Device or resource busy");
+        assert_contains(out, "unbind-failed");
+        _cleanup_free_ char *gpu = scenario_driver(GPU), *audio = scenario_driver(AUDIO);
+        ck_assert_str_eq(gpu, "bochs-drm");
+        ck_assert_str_eq(audio, "vfio-pci");
+}
+END_TEST
+
+START_TEST(test_unbind_that_hangs_is_bounded) {
+        ck_assert_int_eq(sim_knob_set(scenario_root, GPU, "unbind_delay", "4"), 0);
+        _cleanup_free_ char *out = NULL;
+        scenario_write_config("[global]\ntimeout = 1\n[gpu]\naddress = 01:00.0\nfunctions = all\n[nic]\naddress = 00:03.0\n");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 1);
+        assert_contains(out, "gave up on 0000:01:00.0 after 1 s while unbinding from bochs-drm");
+        assert_contains(out, "stuck");
+        _cleanup_free_ char *audio = scenario_driver(AUDIO), *nic = scenario_driver("0000:00:03.0");
+        ck_assert_str_eq(audio, "vfio-pci");
+        ck_assert_str_eq(nic, "vfio-pci");
+}
+END_TEST
+
+START_TEST(test_device_vanishes_mid_run) {
+        ck_assert_int_eq(sim_knob_set(scenario_root, AUDIO, "vanish_on", "bind"), 0);
+        _cleanup_free_ char *out = NULL;
+        scenario_write_config(gpu_pair_config);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 1);
+        assert_contains(out, "0000:01:00.1 disappeared");
+        _cleanup_free_ char *gpu = scenario_driver(GPU);
+        ck_assert_str_eq(gpu, "vfio-pci");
+        ck_assert(!sim_device_exists(scenario_root, AUDIO));
+}
+END_TEST
+
+START_TEST(test_second_run_is_a_no_op) {
+        _cleanup_free_ char *out = NULL, *out2 = NULL;
+        scenario_write_config(gpu_pair_config);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 0);
+        ck_assert_int_eq(sim_log_clear(scenario_root), 0);
+        ck_assert_int_eq(scenario_tool(&out2, NULL, "apply", NULL), 0);
+        assert_contains(out2, "already-claimed");
+        assert_not_contains(out2, " claimed\n");
+        _cleanup_free_ char *log = NULL;
+        (void) sim_log_read(scenario_root, &log);
+        ck_assert_msg(!log || !*log, "second run wrote to sysfs:\n%s", log);
+}
+END_TEST
+
+START_TEST(test_release_round_trip) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
+        scenario_write_config(gpu_pair_config);
+        ck_assert_int_eq(scenario_tool(&a, NULL, "apply", NULL), 0);
+        ck_assert_int_eq(scenario_tool(&b, NULL, "release", NULL), 0);
+        assert_contains(b, "2 of 2 functions released");
+        assert_contains(b, "still in");
+        _cleanup_free_ char *gpu = scenario_driver(GPU), *audio = scenario_driver(AUDIO), *ov = scenario_override(GPU);
+        ck_assert_str_eq(gpu, "bochs-drm");
+        ck_assert_str_eq(audio, "snd_hda_intel");
+        ck_assert_str_eq(ov, "(null)");
+        ck_assert(!sim_vfio_group_exists(scenario_root, "2"));
+        ck_assert_int_eq(scenario_tool(&c, NULL, "apply", NULL), 0);
+        _cleanup_free_ char *gpu2 = scenario_driver(GPU);
+        ck_assert_str_eq(gpu2, "vfio-pci");
+}
+END_TEST
+
+START_TEST(test_root_filesystem_controller_refused) {
+        _cleanup_free_ char *out = NULL, *out2 = NULL;
+        scenario_write_config("[disk]\naddress = 00:05.0\n");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 1);
+        assert_contains(out, "0000:00:05.0 is the controller of the mounted filesystems /;");
+        assert_contains(out, "force = yes");
+        _cleanup_free_ char *disk = scenario_driver("0000:00:05.0");
+        ck_assert_str_eq(disk, "virtio-pci");
+        ck_assert_int_eq(sim_log_count(scenario_root, "0000:00:05.0"), 0);
+
+        scenario_write_config("[disk]\naddress = 00:05.0\nforce = yes\n");
+        ck_assert_int_eq(scenario_tool(&out2, NULL, "apply", NULL), 0);
+        assert_contains(out2, "claimed anyway (force = yes)");
+        _cleanup_free_ char *disk2 = scenario_driver("0000:00:05.0");
+        ck_assert_str_eq(disk2, "vfio-pci");
+}
+END_TEST
+
+START_TEST(test_dry_run_touches_nothing) {
+        _cleanup_free_ char *out = NULL;
+        scenario_write_config(gpu_pair_config);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", "--dry-run", NULL), 0);
+        assert_contains(out, "planned");
+        _cleanup_free_ char *log = NULL;
+        (void) sim_log_read(scenario_root, &log);
+        ck_assert_msg(!log || !*log, "dry run wrote:\n%s", log);
+}
+END_TEST
+
+START_TEST(test_reset_method_and_boot_vga_notes) {
+        _cleanup_free_ char *out = NULL;
+        ck_assert_int_eq(sim_knob_set(scenario_root, GPU, "reset_methods", "bus"), 0);
+        scenario_write_config("[gpu]\naddress = 01:00.0\nfunctions = all\nreset_method = flr\n[console]\naddress = 00:01.0\n");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 0);
+        assert_contains(out, "cannot set reset_method of 0000:01:00.0 to 'flr'");
+        assert_contains(out, "0000:00:01.0 is the firmware's boot display");
+}
+END_TEST
+
+int main(void) {
+        Suite *s = suite_create("claim");
+        TCase *tc = tcase_create("claim");
+        tcase_set_timeout(tc, 60);
+        tcase_add_checked_fixture(tc, scenario_setup, scenario_teardown);
+        tcase_add_test(tc, test_gpu_and_audio_pair_claimed);
+        tcase_add_test(tc, test_sibling_left_on_host_driver_is_not_viable);
+        tcase_add_test(tc, test_nonviable_group_refused_by_policy);
+        tcase_add_test(tc, test_id_guard_mismatch_leaves_device_alone);
+        tcase_add_test(tc, test_iommu_off);
+        tcase_add_test(tc, test_vfio_driver_missing);
+        tcase_add_test(tc, test_variant_driver_unknown_to_kernel);
+        tcase_add_test(tc, test_probe_success_with_nothing_bound_is_not_trusted);
+        tcase_add_test(tc, test_ebusy_on_unbind);
+        tcase_add_test(tc, test_unbind_that_hangs_is_bounded);
+        tcase_add_test(tc, test_device_vanishes_mid_run);
+        tcase_add_test(tc, test_second_run_is_a_no_op);
+        tcase_add_test(tc, test_release_round_trip);
+        tcase_add_test(tc, test_root_filesystem_controller_refused);
+        tcase_add_test(tc, test_dry_run_touches_nothing);
+        tcase_add_test(tc, test_reset_method_and_boot_vga_notes);
+        suite_add_tcase(s, tc);
+        return run_suite(s);
+}
