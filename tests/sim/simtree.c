@@ -369,7 +369,7 @@ static int parse_device(Parser *p, char **tok, size_t n) {
         d->irq = 16 + (unsigned) (h->n_devs % 100);
 
         for (size_t i = 2; i < n; i++) {
-                char *k, *v;
+                char *k = NULL, *v = NULL;
                 r = split_kv(p, tok[i], &k, &v);
                 if (r < 0)
                         return r;
@@ -516,7 +516,7 @@ static int parse_driver(Parser *p, char **tok, size_t n) {
         if (!d->name)
                 return -ENOMEM;
         for (size_t i = 2; i < n; i++) {
-                char *k, *v;
+                char *k = NULL, *v = NULL;
                 r = split_kv(p, tok[i], &k, &v);
                 if (r < 0)
                         return r;
@@ -559,7 +559,7 @@ static int parse_module(Parser *p, char **tok, size_t n) {
         m->line = p->line;
         m->name = TAKE_PTR(name);
         for (size_t i = 2; i < n; i++) {
-                char *k, *v;
+                char *k = NULL, *v = NULL;
                 r = split_kv(p, tok[i], &k, &v);
                 if (r < 0)
                         return r;
@@ -630,7 +630,7 @@ static int parse_block(Parser *p, char **tok, size_t n, bool part) {
         if (part && !(b->name = strdup(tok[1])))
                 return -ENOMEM;
         for (size_t i = 2; i < n; i++) {
-                char *k, *v;
+                char *k = NULL, *v = NULL;
                 r = split_kv(p, tok[i], &k, &v);
                 if (r < 0)
                         return r;
@@ -684,7 +684,7 @@ static int parse_fb(Parser *p, char **tok, size_t n) {
         if (!f->name)
                 return -ENOMEM;
         for (size_t i = 2; i < n; i++) {
-                char *k, *v;
+                char *k = NULL, *v = NULL;
                 r = split_kv(p, tok[i], &k, &v);
                 if (r < 0)
                         return r;
@@ -724,7 +724,7 @@ static int parse_knob(Parser *p, char **tok, size_t n) {
         if (n < 3 || (!sim_is_pci_addr(tok[1]) && strncmp(tok[1], "module:", 7)))
                 return perr(p, "knob: expected TARGET (address or module:NAME) and NAME=VALUE");
         for (size_t i = 2; i < n; i++) {
-                char *k, *v;
+                char *k = NULL, *v = NULL;
                 Knob *kn;
                 r = split_kv(p, tok[i], &k, &v);
                 if (r < 0)
@@ -746,7 +746,7 @@ static int parse_host_line(Parser *p, char **tok, size_t n) {
         Host *h = p->host;
         int r = 0;
         for (size_t i = 1; i < n; i++) {
-                char *k, *v;
+                char *k = NULL, *v = NULL;
                 r = split_kv(p, tok[i], &k, &v);
                 if (r < 0)
                         return r;
@@ -799,7 +799,7 @@ static int parse_description(Host *h, const char *text) {
                 size_t len = strcspn(s, "\n");
                 _cleanup_free_ char *line = strndup(s, len), *copy = NULL;
                 char *tok[MAX_TOKENS];
-                size_t n;
+                size_t n = 0;
 
                 if (!line)
                         return -ENOMEM;
@@ -1177,6 +1177,50 @@ static int build_device(Builder *b, size_t idx) {
         return 0;
 }
 
+/* What depmod leaves for the running kernel: modules.dep lists every module file, modules.builtin the
+ * built-in ones. Tools read them to tell "loadable" from "this kernel has no such module". */
+#define SIM_KERNEL_RELEASE "6.1.0-sim-amd64"
+static int build_module_index(Builder *b) {
+        Host *h = b->h;
+        _cleanup_free_ char *dir = sim_path("%s/lib/modules/" SIM_KERNEL_RELEASE, b->root),
+                            *rel = sim_path("%s/proc/sys/kernel", b->root);
+        char *dep = NULL, *builtin = NULL;
+        size_t dep_len = 0, builtin_len = 0;
+        FILE *fd, *fb;
+        int r;
+
+        if (!dir || !rel)
+                return -ENOMEM;
+        if ((r = sim_mkdir_p(dir, 0755)) < 0 || (r = sim_mkdir_p(rel, 0755)) < 0 ||
+            (r = mkfile(rel, "osrelease", RO, SIM_KERNEL_RELEASE "\n")) < 0)
+                return r;
+        fd = open_memstream(&dep, &dep_len);
+        fb = open_memstream(&builtin, &builtin_len);
+        if (!fd || !fb) {
+                if (fd)
+                        fclose(fd);
+                free(dep);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < h->n_mods; i++) {
+                Module *m = &h->mods[i];
+                if (!strcmp(m->state, "missing"))
+                        continue;
+                if (!strcmp(m->state, "builtin"))
+                        fprintf(fb, "kernel/drivers/sim/%s.ko\n", m->name);
+                else
+                        fprintf(fd, "kernel/drivers/sim/%s.ko:\n", m->name);
+        }
+        fclose(fd);
+        fclose(fb);
+        r = mkfile(dir, "modules.dep", RO, "%s", dep);
+        if (r >= 0)
+                r = mkfile(dir, "modules.builtin", RO, "%s", builtin);
+        free(dep);
+        free(builtin);
+        return r < 0 ? r : 0;
+}
+
 static int build_drivers_and_modules(Builder *b) {
         Host *h = b->h;
         _cleanup_free_ char *order = NULL;
@@ -1206,6 +1250,8 @@ static int build_drivers_and_modules(Builder *b) {
                                 return r;
                 }
         }
+        if ((r = build_module_index(b)) < 0)
+                return r;
         for (size_t i = 0; i < h->n_drvs; i++) {
                 Driver *d = &h->drvs[i];
                 _cleanup_free_ char *sd = sim_path("%s/" SIM_DRIVERS_DIR "/%s", b->root, d->name);
