@@ -92,7 +92,7 @@ typedef struct Host {
         const char *desc_name;
         bool iommu, ir;
         bool amd;
-        char *cpu_model;
+        char *cpu_model, *release;
         unsigned cpus;
         char *cmdline;
         ARRAY(Device, devs);
@@ -168,6 +168,7 @@ static void host_free(Host *h) {
         free(h->knobs);
         free(h->mounts);
         free(h->cpu_model);
+        free(h->release);
         free(h->cmdline);
 }
 
@@ -765,6 +766,13 @@ static int parse_host_line(Parser *p, char **tok, size_t n) {
                         r = parse_uint(p, k, v, &h->cpus);
                         if (r == 0 && (h->cpus == 0 || h->cpus > 512))
                                 return perr(p, "cpus out of range");
+                } else if (!strcmp(k, "release")) {
+                        if (strchr(v, '/') || !*v)
+                                return perr(p, "invalid release '%s'", v);
+                        free(h->release);
+                        h->release = strdup(v);
+                        if (!h->release)
+                                return -ENOMEM;
                 } else if (!strcmp(k, "model")) {
                         free(h->cpu_model);
                         h->cpu_model = strdup(v);
@@ -1177,50 +1185,6 @@ static int build_device(Builder *b, size_t idx) {
         return 0;
 }
 
-/* What depmod leaves for the running kernel: modules.dep lists every module file, modules.builtin the
- * built-in ones. Tools read them to tell "loadable" from "this kernel has no such module". */
-#define SIM_KERNEL_RELEASE "6.1.0-sim-amd64"
-static int build_module_index(Builder *b) {
-        Host *h = b->h;
-        _cleanup_free_ char *dir = sim_path("%s/lib/modules/" SIM_KERNEL_RELEASE, b->root),
-                            *rel = sim_path("%s/proc/sys/kernel", b->root);
-        char *dep = NULL, *builtin = NULL;
-        size_t dep_len = 0, builtin_len = 0;
-        FILE *fd, *fb;
-        int r;
-
-        if (!dir || !rel)
-                return -ENOMEM;
-        if ((r = sim_mkdir_p(dir, 0755)) < 0 || (r = sim_mkdir_p(rel, 0755)) < 0 ||
-            (r = mkfile(rel, "osrelease", RO, SIM_KERNEL_RELEASE "\n")) < 0)
-                return r;
-        fd = open_memstream(&dep, &dep_len);
-        fb = open_memstream(&builtin, &builtin_len);
-        if (!fd || !fb) {
-                if (fd)
-                        fclose(fd);
-                free(dep);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < h->n_mods; i++) {
-                Module *m = &h->mods[i];
-                if (!strcmp(m->state, "missing"))
-                        continue;
-                if (!strcmp(m->state, "builtin"))
-                        fprintf(fb, "kernel/drivers/sim/%s.ko\n", m->name);
-                else
-                        fprintf(fd, "kernel/drivers/sim/%s.ko:\n", m->name);
-        }
-        fclose(fd);
-        fclose(fb);
-        r = mkfile(dir, "modules.dep", RO, "%s", dep);
-        if (r >= 0)
-                r = mkfile(dir, "modules.builtin", RO, "%s", builtin);
-        free(dep);
-        free(builtin);
-        return r < 0 ? r : 0;
-}
-
 static int build_drivers_and_modules(Builder *b) {
         Host *h = b->h;
         _cleanup_free_ char *order = NULL;
@@ -1250,8 +1214,6 @@ static int build_drivers_and_modules(Builder *b) {
                                 return r;
                 }
         }
-        if ((r = build_module_index(b)) < 0)
-                return r;
         for (size_t i = 0; i < h->n_drvs; i++) {
                 Driver *d = &h->drvs[i];
                 _cleanup_free_ char *sd = sim_path("%s/" SIM_DRIVERS_DIR "/%s", b->root, d->name);
@@ -1566,6 +1528,81 @@ static int build_fbs(Builder *b) {
         return sim_write_str(simfb, sbuf, RW);
 }
 
+/* Where Debian's kernel keeps a module, for modules.dep/modules.builtin. */
+static char *module_file(const char *name) {
+        static const struct {
+                const char *name, *path;
+        } known[] = {
+                { "vfio", "kernel/drivers/vfio/vfio.ko" },
+                { "vfio_iommu_type1", "kernel/drivers/vfio/vfio_iommu_type1.ko" },
+                { "vfio_pci_core", "kernel/drivers/vfio/pci/vfio-pci-core.ko" },
+                { "vfio_pci", "kernel/drivers/vfio/pci/vfio-pci.ko" },
+                { "mlx5_vfio_pci", "kernel/drivers/vfio/pci/mlx5/mlx5-vfio-pci.ko" },
+                { "irqbypass", "kernel/virt/lib/irqbypass.ko" },
+                { "pcieportdrv", "kernel/drivers/pci/pcie/pcieportdrv.ko" },
+                { "nouveau", "kernel/drivers/gpu/drm/nouveau/nouveau.ko" },
+                { "i915", "kernel/drivers/gpu/drm/i915/i915.ko" },
+                { "snd_hda_intel", "kernel/sound/pci/hda/snd-hda-intel.ko" },
+                { "nvme", "kernel/drivers/nvme/host/nvme.ko" },
+                { "ahci", "kernel/drivers/ata/ahci.ko" },
+                { "xhci_pci", "kernel/drivers/usb/host/xhci-pci.ko" },
+                { "igb", "kernel/drivers/net/ethernet/intel/igb/igb.ko" },
+        };
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+                if (!strcmp(known[i].name, name))
+                        return strdup(known[i].path);
+        return sim_path("kernel/drivers/misc/%s.ko", name);
+}
+
+/* ROOT/proc/sys/kernel/osrelease and ROOT/lib/modules/RELEASE/modules.{dep,builtin}
+ * as the host's module tree would list them: missing modules are in neither. */
+static int build_module_index(Builder *b) {
+        Host *h = b->h;
+        const char *rel = h->release ?: "6.1.0-18-amd64";
+        size_t cap = 256 + h->n_mods * 512;
+        _cleanup_free_ char *dep = malloc(cap), *bi = malloc(cap),
+                            *dir = sim_path("%s/lib/modules/%s", b->root, rel), *ks = sim_path("%s/proc/sys/kernel", b->root);
+        char *qd, *qb;
+        int r;
+        if (!dep || !bi || !dir || !ks)
+                return -ENOMEM;
+        qd = dep;
+        qb = bi;
+        *qd = *qb = '\0';
+        for (size_t i = 0; i < h->n_mods; i++) {
+                const Module *m = &h->mods[i];
+                _cleanup_free_ char *f = module_file(m->name);
+                if (!f)
+                        return -ENOMEM;
+                if (!strcmp(m->state, "missing"))
+                        continue;
+                if (!strcmp(m->state, "builtin")) {
+                        qb += sprintf(qb, "%s\n", f);
+                        continue;
+                }
+                qd += sprintf(qd, "%s:", f);
+                if (m->deps) {
+                        _cleanup_free_ char *deps = strdup(m->deps);
+                        char *save = NULL;
+                        if (!deps)
+                                return -ENOMEM;
+                        for (char *d = strtok_r(deps, " ", &save); d; d = strtok_r(NULL, " ", &save)) {
+                                _cleanup_free_ char *df = module_file(d);
+                                if (!df)
+                                        return -ENOMEM;
+                                if (qd - dep + strlen(df) + 4 < cap)
+                                        qd += sprintf(qd, " %s", df);
+                        }
+                }
+                qd = stpcpy(qd, "\n");
+        }
+        if ((r = sim_mkdir_p(dir, 0755)) < 0 || (r = mkfile(dir, "modules.dep", RO, "%s", dep)) < 0 ||
+            (r = mkfile(dir, "modules.builtin", RO, "%s", bi)) < 0 || (r = sim_mkdir_p(ks, 0755)) < 0 ||
+            (r = mkfile(ks, "osrelease", RO, "%s\n", rel)) < 0)
+                return r;
+        return 0;
+}
+
 static int build_misc(Builder *b) {
         Host *h = b->h;
         const char *root = b->root;
@@ -1687,7 +1724,7 @@ static int build_all(Builder *bp) {
         compute_paths_and_windows(h, root, &r);
         if (r < 0)
                 return r;
-        if ((r = build_misc(&b)) < 0 || (r = build_drivers_and_modules(&b)) < 0)
+        if ((r = build_misc(&b)) < 0 || (r = build_module_index(&b)) < 0 || (r = build_drivers_and_modules(&b)) < 0)
                 return r;
         for (size_t i = 0; i < h->n_devs; i++)
                 if ((r = build_device(&b, i)) < 0)
