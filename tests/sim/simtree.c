@@ -865,6 +865,17 @@ static int parse_description(Host *h, const char *text) {
                 if (!h->mods[h->n_mods - 1].name || !h->mods[h->n_mods - 1].state)
                         return -ENOMEM;
         }
+        /* Dependencies must be modules the host knows. */
+        for (size_t i = 0; i < h->n_mods; i++) {
+                _cleanup_free_ char *deps = h->mods[i].deps ? strdup(h->mods[i].deps) : NULL;
+                char *save = NULL;
+                p.line = h->mods[i].line;
+                if (h->mods[i].deps && !deps)
+                        return -ENOMEM;
+                for (char *d = deps ? strtok_r(deps, " ", &save) : NULL; d; d = strtok_r(NULL, " ", &save))
+                        if (!find_module(h, d))
+                                return perr(&p, "module %s depends on undeclared module %s", h->mods[i].name, d);
+        }
         /* A device bound at start needs its driver registered at start. */
         for (size_t i = 0; i < h->n_devs; i++) {
                 Device *d = &h->devs[i];

@@ -347,6 +347,44 @@ START_TEST(test_module_missing_and_load_error) {
 }
 END_TEST
 
+START_TEST(test_builtin_vfio_pci) {
+        _cleanup_free_ char *state = NULL;
+        build_small("on", "builtin");
+        ck_assert(sim_driver_registered(root, "vfio-pci"));
+        ck_assert(exists_rel("/sys/module/vfio_pci/parameters"));
+        ck_assert(!exists_rel("/sys/module/vfio_pci/initstate"));
+        ck_assert_int_eq(sim_module_state(root, "vfio_pci", &state), 0);
+        ck_assert_str_eq(state, "builtin");
+        ck_assert_int_eq(store("/sys/bus/pci/drivers/nouveau/unbind", GPU), 0);
+        ck_assert_int_eq(store(GPU_DIR "/driver_override", "vfio-pci"), 0);
+        /* Loading a built-in module succeeds and binds nothing. */
+        ck_assert_int_eq(load_module("vfio_pci"), 0);
+        assert_driver(GPU, NULL);
+        ck_assert_int_eq(store("/sys/bus/pci/drivers_probe", GPU), 0);
+        assert_driver(GPU, "vfio-pci");
+}
+END_TEST
+
+START_TEST(test_amd_host_without_iommu) {
+        const char *dir = getenv("SIM_HOSTS_DIR");
+        _cleanup_free_ char *p = sim_path("%s/amd-noiommu.host", dir ?: "hosts"), *cpu = NULL, *irq = NULL;
+        ck_assert_int_eq(sim_tree_build_file(root, p), 0);
+        ck_assert(!exists_rel("/sys/class/iommu/ivhd0"));
+        ck_assert(!exists_rel("/sys/kernel/iommu_groups/0"));
+        cpu = read_rel("/proc/cpuinfo");
+        ck_assert_ptr_nonnull(strstr(cpu, "vendor_id\t: AuthenticAMD\n"));
+        irq = read_rel("/proc/interrupts");
+        ck_assert_ptr_null(strstr(irq, "IR-PCI-MSI"));
+        ck_assert_ptr_nonnull(strstr(irq, "PCI-MSI"));
+        ck_assert_int_eq(load_module("vfio-pci"), 0);
+        ck_assert_int_eq(store("/sys/bus/pci/drivers/amdgpu/unbind", "0000:03:00.0"), 0);
+        ck_assert_int_eq(store("/sys/devices/pci0000:00/0000:00:03.1/0000:03:00.0/driver_override", "vfio-pci"), 0);
+        ck_assert_int_eq(store("/sys/bus/pci/drivers/vfio-pci/bind", "0000:03:00.0"), -EINVAL);
+        ck_assert_int_eq(store("/sys/bus/pci/drivers_probe", "0000:03:00.0"), 0);
+        assert_driver("0000:03:00.0", NULL);
+}
+END_TEST
+
 START_TEST(test_vga_eviction) {
         _cleanup_free_ char *fb = NULL, *iomem = NULL;
         build_example();
@@ -482,6 +520,7 @@ START_TEST(test_bad_description) {
         ck_assert_int_eq(sim_tree_build(root, "device 0000:01:00.0 id=10de:2684 class=0x030000 driver=nouveau\n"),
                          -EINVAL);
         ck_assert_int_eq(sim_tree_build(root, "frobnicate\n"), -EINVAL);
+        ck_assert_int_eq(sim_tree_build(root, "module vfio_pci state=loadable deps=vfio\n"), -EINVAL);
 }
 END_TEST
 
@@ -523,6 +562,8 @@ static Suite *sim_suite(void) {
         tcase_add_test(tc, test_vfio_refuses_bridge_and_denylist);
         tcase_add_test(tc, test_module_load_autobinds);
         tcase_add_test(tc, test_module_missing_and_load_error);
+        tcase_add_test(tc, test_builtin_vfio_pci);
+        tcase_add_test(tc, test_amd_host_without_iommu);
         tcase_add_test(tc, test_vga_eviction);
         tcase_add_test(tc, test_new_id);
         tcase_add_test(tc, test_unbind_knobs);
