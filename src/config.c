@@ -116,7 +116,9 @@ static void begin_section(ParseState *st, const char *name) {
                 return;
         }
 
+        /* Look before growing the array: realloc may move every section. */
         DeviceSection *old = find_section(c, name);
+        unsigned old_line = old ? old->line : 0;
         DeviceSection *s = realloc(c->sections, (c->n_sections + 1) * sizeof(*s));
         if (!s) {
                 st->oom = -ENOMEM;
@@ -129,9 +131,9 @@ static void begin_section(ParseState *st, const char *name) {
                 st->oom = -ENOMEM;
         st->section = s;
 
-        if (old)
+        if (old_line > 0)
                 add_error(st, st->line, "section [%s] already defined at line %u; use one section per label", name,
-                          old->line);
+                          old_line);
         else if (!valid_label(name))
                 add_error(st, st->line,
                           "section name '%s' may only contain letters, digits and _ - . : @", name);

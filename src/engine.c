@@ -194,7 +194,8 @@ int run_init(Run *run, const char *root, const Config *config) {
         }
         /* Report in the order of the file, each section's functions by address. */
         run_sort_config = config;
-        qsort(run->devices, run->n_devices, sizeof(*run->devices), compare_reports);
+        if (run->n_devices > 1)
+                qsort(run->devices, run->n_devices, sizeof(*run->devices), compare_reports);
         return 0;
 }
 
@@ -708,16 +709,15 @@ static void claim_one(Run *run, DeviceReport *d) {
                 return;
         }
 
-        free(driver);
-        driver = NULL;
-        r = pci_device_read_driver(run->root, d->name, &driver);
+        /* The driver link is the only truth: a write can succeed with nothing bound. */
+        _cleanup_free_ char *now = NULL;
+        r = pci_device_read_driver(run->root, d->name, &now);
         if (r < 0) {
                 set_reason(d, REASON_VANISHED, NULL, "%s disappeared while it was being claimed", d->name);
                 fail_with(d, RESULT_FAILED);
                 return;
         }
-        /* The driver link is the only truth: a write can succeed with nothing bound. */
-        if (streq_ptr(driver, d->wanted_driver)) {
+        if (streq_ptr(now, d->wanted_driver)) {
                 d->result = RESULT_CLAIMED;
                 return;
         }
@@ -725,11 +725,11 @@ static void claim_one(Run *run, DeviceReport *d) {
         if (b.error < 0) {
                 int enc = -b.error;
                 explain_bind_failure(run, d, enc / 10, enc % 10, w.from_driver);
-        } else if (driver)
+        } else if (now)
                 set_reason(d, REASON_WRONG_DRIVER,
                            "rebuild the initramfs so vfio-bind runs before that driver (update-initramfs -u, or "
                            "dracut -f)",
-                           "%s is on %s instead of %s", d->name, driver, d->wanted_driver);
+                           "%s is on %s instead of %s", d->name, now, d->wanted_driver);
         else
                 set_reason(d, REASON_NOT_BOUND, "see 'journalctl -k' for the driver's message",
                            "the kernel accepted the request, but no driver is bound to %s", d->name);

@@ -261,7 +261,8 @@ int iommu_group_load(const char *root, int group, PciDeviceList *ret) {
                         goto fail;
                 }
         }
-        qsort(l.devices, l.n, sizeof(*l.devices), compare_devices);
+        if (l.n > 1)
+                qsort(l.devices, l.n, sizeof(*l.devices), compare_devices);
         *ret = l;
         return 0;
 fail:
@@ -293,7 +294,8 @@ int pci_slot_functions(const char *root, const PciAddress *address, PciAddress *
                 list = p;
                 list[n++] = a;
         }
-        qsort(list, n, sizeof(*list), compare_addresses);
+        if (n > 1)
+                qsort(list, n, sizeof(*list), compare_addresses);
         *ret = TAKE_PTR(list);
         *ret_n = n;
         return 0;

@@ -1075,7 +1075,7 @@ static int build_device(Builder *b, size_t idx) {
         Host *h = b->h;
         Device *d = &h->devs[idx];
         char buf[2048], *q;
-        int r;
+        int r = 0;
 
         /* Parents are built first: one mkdir is enough. */
         if (mkdir(d->path, 0755) < 0 && (errno != ENOENT || (r = sim_mkdir_p(d->path, 0755)) < 0))
