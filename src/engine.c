@@ -561,6 +561,17 @@ typedef struct ClaimWork {
 
 enum { STEP_UNBIND = 1, STEP_BIND = 2 };
 
+/* Unbind NAME from DRIVER as a reported step. ENODEV means it was unbound meanwhile: what we wanted. */
+static int unbind_step(BoundedStep *s, const char *root, const char *name, const char *driver) {
+        char path[PATH_MAX], what[128];
+        int r;
+
+        snprintf(what, sizeof(what), "unbinding from %s", driver);
+        bounded_step(s, what);
+        r = write_attr(root_path(path, root, "/sys/bus/pci/drivers/%s/unbind", driver), name);
+        return r == -ENODEV ? 0 : r;
+}
+
 /* Runs in the bounded child. Returns a negative errno; the step that failed is encoded as errno * 10 + step
  * so the parent can tell an unbind failure from a bind failure. */
 static int claim_work(BoundedStep *s, void *userdata) {
@@ -569,11 +580,8 @@ static int claim_work(BoundedStep *s, void *userdata) {
         int r;
 
         if (w->from_driver) {
-                snprintf(what, sizeof(what), "unbinding from %s", w->from_driver);
-                bounded_step(s, what);
-                r = write_attr(root_path(path, w->root, "/sys/bus/pci/drivers/%s/unbind", w->from_driver), w->name);
-                /* ENODEV: it was unbound meanwhile, which is what we wanted. */
-                if (r < 0 && r != -ENODEV)
+                r = unbind_step(s, w->root, w->name, w->from_driver);
+                if (r < 0)
                         return r * 10 - STEP_UNBIND;
         }
         snprintf(what, sizeof(what), "binding to %s", w->to_driver);
@@ -896,14 +904,12 @@ typedef struct ReleaseWork {
 
 static int release_work(BoundedStep *s, void *userdata) {
         ReleaseWork *w = userdata;
-        char path[PATH_MAX], what[128];
+        char path[PATH_MAX];
         int r;
 
         if (w->from_driver) {
-                snprintf(what, sizeof(what), "unbinding from %s", w->from_driver);
-                bounded_step(s, what);
-                r = write_attr(root_path(path, w->root, "/sys/bus/pci/drivers/%s/unbind", w->from_driver), w->name);
-                if (r < 0 && r != -ENODEV)
+                r = unbind_step(s, w->root, w->name, w->from_driver);
+                if (r < 0)
                         return r;
         }
         /* Let the kernel pick the host driver. Its success says nothing: the caller re-reads the link. */
