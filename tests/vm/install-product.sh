@@ -79,15 +79,8 @@ vm_force_drivers "$root" "${drivers[@]}"
 
 ((rebuild)) || exit 0
 
-# Everything the initramfs is made from that a test may change.
-key=$( {
-    echo "$(vm_guest_key) $flavour $kver $product_hash"
-    for d in etc/vfio-bind.conf etc/initramfs-tools etc/dracut.conf.d etc/dracut.conf etc/modprobe.d \
-        etc/modules-load.d etc/modules; do
-        [[ -e $root/$d ]] && echo "$d $(vm_tree_hash "$root/$d")"
-    done
-} | sha256sum | cut -c1-16)
-cached=$VM_CACHE/initrd/$flavour-$key.img
+key=$(vm_initrd_key "$root" "$product_hash")
+cached=$(vm_initrd_cache_file "$root" "$key")
 if [[ ${VFIO_BIND_VM_INITRD_CACHE:-1} != 0 && -s $cached ]]; then
     cp "$cached" "$root/boot/initrd.img-$kver"
     vm_log "initramfs ($flavour) reused from the cache: $cached"
@@ -95,6 +88,6 @@ if [[ ${VFIO_BIND_VM_INITRD_CACHE:-1} != 0 && -s $cached ]]; then
 fi
 seconds=$(vm_rebuild_initramfs "$root")
 vm_log "initramfs ($flavour) rebuilt in $seconds s"
-mkdir -p "$VM_CACHE/initrd"
+mkdir -p "$(dirname "$cached")"
 cp "$root/boot/initrd.img-$kver" "$cached.tmp"
 mv "$cached.tmp" "$cached"

@@ -15,7 +15,7 @@
 VM_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # Bump when the way a guest root is built changes: it is part of the cache key.
-VM_GUEST_VERSION=3
+VM_GUEST_VERSION=4
 
 VM_CACHE=${VFIO_BIND_VM_CACHE:-/var/cache/vfio-bind-vm}
 VM_SUITE=${VFIO_BIND_VM_SUITE:-bookworm}
@@ -202,6 +202,8 @@ vm_install_probe() {
 dmesg --console-level 1 2>/dev/null || true
 kill -s SIGRTMIN+21 1 2>/dev/null || true
 token=$(cat /usr/lib/vfio-bind-vm/token)
+# multi-user.target does not wait for coldplug to finish: let pending binds happen first.
+udevadm settle --timeout=60 2>/dev/null || true
 exec </dev/null >/dev/ttyS0 2>&1
 echo "==== VFIO-BIND-VM BEGIN $token ===="
 /usr/lib/vfio-bind-vm/probe
@@ -293,3 +295,54 @@ vm_tree_hash() {
     (cd "$1" && find . -printf '%p %m %l\n' | LC_ALL=C sort &&
         find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum) | sha256sum | cut -c1-16
 }
+
+# Readers of the output of probes/inventory.sh.
+# vm_inv_dev OUT BDF FIELD: a field (driver, group, class, boot_vga) of a device.
+vm_inv_dev() {
+    awk -v bdf="$2" -v f="$3" '$1 == "dev" && $2 == bdf {
+        for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f) print kv[2] } }' "$1"
+}
+# vm_inv_group OUT N: the members of IOMMU group N, space separated.
+vm_inv_group() {
+    awk -v g="$2" '$1 == "group" && $2 == g { $1 = $2 = ""; sub(/^ +/, ""); print }' "$1"
+}
+# vm_inv_time OUT NAME: a milestone in seconds of kernel time (init, root, udev, multi_user,
+# bind:BDF), or "-".
+vm_inv_time() {
+    awk -v n="$2" '$1 == "time" && $2 == n { print $3 }' "$1"
+}
+# vm_lt A B: A < B for decimal numbers ("-" is never less).
+vm_lt() { [[ $1 != - && $2 != - ]] && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+
+# Assertions for test scripts: count, print, never exit.
+VM_PASSED=0
+VM_FAILED=0
+vm_check() {
+    local what=$1
+    shift
+    if "$@"; then
+        VM_PASSED=$((VM_PASSED + 1))
+        echo "ok - $what"
+    else
+        VM_FAILED=$((VM_FAILED + 1))
+        echo "not ok - $what"
+    fi
+}
+vm_summary() {
+    echo "$VM_PASSED passed, $VM_FAILED failed"
+    ((VM_FAILED == 0))
+}
+
+# Cache key of a root's initramfs: everything it is made from that a test may change
+# (flavour, kernel, the installed product files, the initramfs and module configuration).
+vm_initrd_key() {
+    local root=$1 product_hash=$2 d
+    {
+        echo "$(vm_guest_key) $(vm_root_flavour "$root") $(vm_root_kver "$root") $product_hash"
+        for d in etc/vfio-bind.conf etc/initramfs-tools etc/dracut.conf.d etc/dracut.conf etc/modprobe.d \
+            etc/modules-load.d etc/modules; do
+            if [[ -e $root/$d ]]; then echo "$d $(vm_tree_hash "$root/$d")"; fi
+        done
+    } | sha256sum | cut -c1-16
+}
+vm_initrd_cache_file() { echo "$(vm_guest_dir)/initrd/$(vm_root_flavour "$1")-$2.img"; }
