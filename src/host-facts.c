@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <ctype.h>
+#include <fcntl.h>
 #include <inttypes.h>
 
 #include "fileio.h"
@@ -17,6 +18,34 @@ static bool dir_has_entries(const char *path) {
                 if (de->d_name[0] != '.')
                         return true;
         return false;
+}
+
+/* Does the file at PATH contain NEEDLE? Reads in fixed chunks and stops at the first match: on a
+ * large host /proc/interrupts runs to megabytes (a line per vector, a column per CPU), and the
+ * interrupt-remapping marker is in its first lines. */
+static bool file_contains(const char *path, const char *needle) {
+        _cleanup_close_ int fd = -1;
+        char buf[16384];
+        size_t keep = 0, nlen = strlen(needle);
+
+        if (nlen == 0 || nlen >= sizeof(buf) / 2)
+                return false;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return false;
+        for (;;) {
+                ssize_t n = read(fd, buf + keep, sizeof(buf) - keep);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return false;
+                size_t have = keep + (size_t) n;
+                if (memmem(buf, have, needle, nlen))
+                        return true;
+                /* A match may straddle two reads: carry the tail over. */
+                keep = have < nlen - 1 ? have : nlen - 1;
+                memmove(buf, buf + have - keep, keep);
+        }
 }
 
 static CpuVendor read_cpu_vendor(const char *root) {
@@ -239,9 +268,7 @@ int host_facts_load(const char *root, HostFacts *ret) {
         f.cpu_vendor = read_cpu_vendor(root);
         f.udev_running = path_exists(root_path(path, root, "/run/udev/control"));
 
-        _cleanup_free_ char *interrupts = NULL;
-        if (read_full_file(root_path(path, root, "/proc/interrupts"), &interrupts, NULL) >= 0)
-                f.interrupt_remapping = strstr(interrupts, "IR-") != NULL;
+        f.interrupt_remapping = file_contains(root_path(path, root, "/proc/interrupts"), "IR-");
 
         r = read_attr(root_path(path, root, "/proc/cmdline"), &f.cmdline);
         if (r < 0 && r != -ENOENT)
