@@ -109,6 +109,10 @@ dpkg-deb -e "$deb" "$work/control"
 if grep -qs 'deb-systemd-invoke' "$work"/control/p*; then
 	fail "a maintainer script starts, stops or restarts vfio-bind.service"
 fi
+# Install, upgrade and removal rebuild the initramfs through this trigger
+# (initramfs-tools and Debian's dracut package are both interested in it).
+grep -qx 'activate-noawait update-initramfs' "$work/control/triggers" ||
+	fail "the package does not activate the update-initramfs trigger"
 if [ -n "${PACKAGE_OUT:-}" ]; then
 	mkdir -p "$PACKAGE_OUT"
 	cp "$work"/*.deb "$PACKAGE_OUT"/
