@@ -125,6 +125,13 @@ median() { stats "$1" | cut -d' ' -f1; }
 cell() { stats "$1" | awk '{ printf "%s (%s–%s)", $1, $2, $3 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
+# verdict TARGET MEASURED VALUE LIMIT: a table row, met when VALUE <= LIMIT.
+verdict() {
+    local met
+    met=$(awk -v v="$3" -v l="$4" 'BEGIN { print (v != "" && v != "n/a" && v + 0 <= l + 0) ? "yes" : "**no**" }')
+    echo "| $1 | $2 | $met |"
+}
+
 sim() { env VFIO_SIM_ROOT="$1" LD_PRELOAD="$SIM_LIB" "${@:2}"; }
 
 # ---- hosts -------------------------------------------------------------------
@@ -229,10 +236,11 @@ if [ "$quick" = 0 ]; then
         lspci -nnk -A linux-sysfs -O sysfs.path="$WORK/t$big/sys/bus/pci" >/dev/null 2>"$WORK/cg.lspci.log" || :
 fi
 cg_total() { sed -n 's/^\([0-9,]*\) (100.0%).*PROGRAM TOTALS.*/\1/p; s/^\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' "$1" | head -n1; }
-cg_top() { # cg_top FILE N: the N first function lines
-    awk '/^-+$/ { dash++; next } dash >= 3 && NF { print } ' "$1" | head -n "$2" |
-        sed -e 's/^[[:space:]]*//' -e 's/ (\([0-9.]*%\))/ \1/' -e 's/ \[[^]]*\]$//' -e 's/|/\\|/g' |
-        awk '{ n = $1; p = $2; $1 = ""; $2 = ""; sub(/^  /, ""); printf "| %s | %s | `%s` |\n", n, p, $0 }'
+cg_top() { # cg_top FILE N: the N first function lines as table rows
+    grep -E '^ *[0-9,]+ +\( *[0-9.]+%\) +[^ ]' "$1" | grep -v 'PROGRAM TOTALS' | head -n "$2" |
+        sed -E -e 's/^ *([0-9,]+) +\( *([0-9.]+%)\) +(.*)$/\1|\2|\3/' -e 's/ \[[^]]*\]$//' \
+               -e 's#[^|]*/(src/[^/]*\.c:)#\1#' |
+        awk -F'|' '{ printf "| %s | %s | `%s` |\n", $1, $2, $3 }'
 }
 
 # ---- initramfs ---------------------------------------------------------------
@@ -264,6 +272,34 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
     echo "| functions | claimed |"
     echo "| ---: | ---: |"
     for n in $SIZES; do echo "| $n | $(wc -l <"$WORK/h$n.addrs") |"; done
+    echo
+    echo "## Targets"
+    echo
+    echo "| target | measured | met |"
+    echo "| --- | --- | --- |"
+    for v in status check; do
+        worst=$(for n in $SIZES; do ratio "$(median "$WORK/$v.$n")" "$(median "$WORK/lspci.$n")"; echo; done | sort -g | tail -n1)
+        verdict "$v no slower than lspci on the same tree" "at most ${worst}x lspci's median time (worst size)" "$worst" 1
+    done
+    case " $SIZES " in
+    *" 512 "*" 4096 "*)
+        for v in status check apply; do
+            r=$(ratio "$(median "$WORK/$v.4096")" "$(median "$WORK/$v.512")")
+            verdict "$v scales linearly: 4096 vs 512 functions at most 9x" "${r}x" "$r" 9
+        done ;;
+    *) echo "| linear scaling, 4096 vs 512 functions at most 9x | not measured (sizes: $SIZES) | - |" ;;
+    esac
+    worst=$(for n in $SIZES; do ratio "$(median "$WORK/apply.$n")" "$(median "$WORK/shell.$n")"; echo; done | sort -g | tail -n1)
+    best=$(for n in $SIZES; do ratio "$(median "$WORK/apply.$n")" "$(median "$WORK/shell.$n")"; echo; done | sort -g | head -n1)
+    verdict "apply at most half the shell loop's time" "${best}x to ${worst}x the shell loop's median time" "$worst" 0.5
+    peak=$(printf '%s\n' "$rss_status" "$rss_check" "$rss_apply" | sort -g | tail -n1)
+    verdict "peak RSS at most 4 MiB (4096 KiB)" "$peak KiB (largest of status, check, apply at $big functions)" "$peak" 4096
+    growth=$(printf '%s\n' "$initramfs_md" | sed -n 's/.*\*\*growth\*\* | \*\*\([0-9]*\) bytes.*/\1/p')
+    if [ -n "$growth" ]; then
+        verdict "compressed initramfs growth at most 1 MiB beyond the vfio modules" "$growth bytes" "$growth" 1048576
+    else
+        echo "| compressed initramfs growth at most 1 MiB beyond the vfio modules | not measured in this run | - |"
+    fi
     echo
     echo "## status and check versus lspci"
     echo
