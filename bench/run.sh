@@ -282,7 +282,11 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
         verdict "$v no slower than lspci on the same tree" "at most ${worst}x lspci's median time (worst size)" "$worst" 1
     done
     case " $SIZES " in
-    *" 512 "*" 4096 "*)
+    *" 512 "*) has512=1 ;;
+    *) has512=0 ;;
+    esac
+    case "$has512 $SIZES " in
+    "1 "*" 4096 "*)
         for v in status check apply; do
             r=$(ratio "$(median "$WORK/$v.4096")" "$(median "$WORK/$v.512")")
             verdict "$v scales linearly: 4096 vs 512 functions at most 9x" "${r}x" "$r" 9
@@ -382,6 +386,10 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
         cg_top "$WORK/cg.status.incl.txt" 20
         echo
         echo "For comparison, \`lspci -nnk\` on the same tree: $(callgrind_annotate "$WORK/cg.lspci" 2>/dev/null | sed -n 's/^\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | head -n1) instructions."
+        echo
+    fi
+    if [ "$quick" = 0 ] && [ -f "$here/findings.md" ]; then
+        cat "$here/findings.md"
         echo
     fi
     echo "## Boot time to claim (VM)"
