@@ -117,6 +117,10 @@ vm_log "QEMU exited with $qemu_rc after $boot_time s (serial log: $log)"
 ((qemu_rc == 124)) && vm_log "timed out after $timeout s"
 [[ -s $workdir/qemu.out ]] && sed 's/^/[qemu] /' "$workdir/qemu.out" >&2
 
+read -r probe_start probe_end < <(vm_probe_times "$log" "$token"; echo "- -") || true
+power_down=$(sed -n 's/^\[ *\([0-9.]*\)\] reboot: Power down$/\1/p' "$log" | tail -n1)
+vm_log "guest uptime: probe started ${probe_start:--} s, ended ${probe_end:--} s, power down ${power_down:--} s"
+
 section=$workdir/probe.out
 if ! vm_extract "$log" "$token" >"$section"; then
     vm_log "no complete probe output in the serial log"

@@ -172,6 +172,11 @@ vm_extract() {
     ' "$log"
 }
 
+# Guest uptimes (seconds) when the probe started and ended, as "START END".
+vm_probe_times() {
+    sed -n "s/^==== VFIO-BIND-VM TIMES $2 probe_start=\([0-9.]*\) probe_end=\([0-9.]*\) ====\$/\1 \2/p" "$1" | head -n1
+}
+
 # The exit status the probe script reported, or nothing when the END marker is missing.
 vm_probe_status() {
     local log=$1 token=$2
@@ -186,7 +191,8 @@ vm_log_tail() {
     echo "----- end of serial log -----" >&2
 }
 
-# Install the probe into a guest root: a target the kernel command line starts
+# Install the probe into a guest root (SCRIPT as /usr/lib/vfio-bind-vm/probe, this suite's
+# probes/ directory as /usr/lib/vfio-bind-vm/probes/): a target the kernel command line starts
 # (systemd.unit=vfio-bind-vm.target), and a unit ordered after multi-user.target that runs
 # SCRIPT, prints its output on /dev/ttyS0 between the markers of TOKEN and powers off.
 VM_TEST_TARGET=vfio-bind-vm.target
@@ -194,6 +200,9 @@ vm_install_probe() {
     local root=$1 script=$2 token=$3 dir=$1/usr/lib/vfio-bind-vm
     mkdir -p "$dir"
     install -m 0755 "$script" "$dir/probe"
+    # The suite's guest-side helpers, for probes to call (e.g. probes/inventory.sh).
+    rm -rf "$dir/probes"
+    cp -r "$VM_LIB_DIR/probes" "$dir/probes"
     echo "$token" >"$dir/token"
     cat >"$dir/run-probe" <<'PROBE'
 #!/bin/bash
@@ -205,10 +214,13 @@ token=$(cat /usr/lib/vfio-bind-vm/token)
 # multi-user.target does not wait for coldplug to finish: let pending binds happen first.
 udevadm settle --timeout=60 2>/dev/null || true
 exec </dev/null >/dev/ttyS0 2>&1
+read -r start _ </proc/uptime
 echo "==== VFIO-BIND-VM BEGIN $token ===="
 /usr/lib/vfio-bind-vm/probe
 rc=$?
 echo "==== VFIO-BIND-VM END $token rc=$rc ===="
+read -r end _ </proc/uptime
+echo "==== VFIO-BIND-VM TIMES $token probe_start=$start probe_end=$end ===="
 exit 0
 PROBE
     chmod 0755 "$dir/run-probe"
