@@ -24,7 +24,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-root= probe= initrd= log= out= workdir=
+root='' probe='' initrd='' log='' out='' workdir=''
 append=()
 timeout=${VFIO_BIND_VM_TIMEOUT:-180}
 ovmf=${VFIO_BIND_VM_OVMF:-0}
@@ -80,6 +80,7 @@ cmdline="console=ttyS0 root=/dev/vda rootfstype=ext4 rw intel_iommu=on iommu=pt 
 cmdline+=" dyndbg=\"file drivers/base/dd.c +p\""
 cmdline+=" systemd.unit=$VM_TEST_TARGET ${append[*]}"
 
+# shellcheck disable=SC2054 # QEMU options are comma-separated
 qemu=(qemu-system-x86_64
     -accel tcg,thread=multi -cpu max
     -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on
@@ -100,9 +101,8 @@ if [[ $ovmf == 1 ]]; then
         -drive "if=pflash,format=raw,unit=1,file=$workdir/ovmf-vars.fd")
 fi
 
-# One QEMU at a time on this machine: the cores are shared.
-mkdir -p "$VM_CACHE"
-exec 8>"$VM_CACHE/.qemu.lock"
+# One QEMU at a time on this machine (whatever the cache directory): the cores are shared.
+exec 8>"$VM_QEMU_LOCK"
 flock 8
 
 vm_log "booting $kver ($(vm_root_flavour "$root"), timeout ${timeout}s): $cmdline"

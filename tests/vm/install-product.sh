@@ -21,7 +21,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 (($# >= 2)) || vm_die "usage: install-product.sh ROOTDIR BUILDDIR [options]"
 root=$1 build=$2
 shift 2
-config= rebuild=1
+config='' rebuild=1
 drivers=()
 units=()
 while (($#)); do

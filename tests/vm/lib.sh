@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # variables for the scripts that source it
 # Shared helpers of the real-kernel test suite (tests/vm). Source it; do not run it.
 #
 # Environment (all optional):
@@ -11,6 +11,8 @@
 #   VFIO_BIND_VM_OVMF     1: boot with UEFI firmware (OVMF) instead of SeaBIOS
 #   VFIO_BIND_VM_KEEP     1: keep per-run work directories
 #   VFIO_BIND_VM_VERBOSE  1: print the whole serial log of every boot
+#   VFIO_BIND_VM_QEMU_LOCK  lock file that keeps to one QEMU per machine
+#                         (default /run/lock/vfio-bind-vm-qemu.lock)
 
 VM_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -19,6 +21,7 @@ VM_GUEST_VERSION=4
 
 VM_CACHE=${VFIO_BIND_VM_CACHE:-/var/cache/vfio-bind-vm}
 VM_SUITE=${VFIO_BIND_VM_SUITE:-bookworm}
+VM_QEMU_LOCK=${VFIO_BIND_VM_QEMU_LOCK:-/run/lock/vfio-bind-vm-qemu.lock}
 
 # Packages of the guest. The dracut flavour is derived from the base root by swapping
 # initramfs-tools for dracut.
@@ -37,6 +40,8 @@ declare -A VM_HOST_TOOLS=(
     [cpio]=cpio
     [meson]=meson
     [ninja]=ninja-build
+    [jq]=jq
+    [tar]=tar
 )
 VM_OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 VM_OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd

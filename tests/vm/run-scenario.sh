@@ -20,7 +20,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-flavour= build=none probe= config= setup=
+flavour='' build=none probe='' config='' setup=''
 install_args=()
 boot_args=()
 while (($#)); do

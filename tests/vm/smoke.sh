@@ -83,7 +83,7 @@ for flavour in "${flavours[@]}"; do
         check_topology "$o" "$tag"
         init=$(vm_inv_time "$o" init) root=$(vm_inv_time "$o" root)
         for bdf in $GPU $AUDIO; do
-            bind=$(vm_inv_time "$o" bind:$bdf)
+            bind=$(vm_inv_time "$o" "bind:$bdf")
             vm_check "$tag: $bdf bound in the initramfs ($init < $bind < $root)" \
                 eval 'vm_lt "$init" "$bind" && vm_lt "$bind" "$root"'
         done
