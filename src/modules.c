@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <libkmod.h>
 #include <sys/utsname.h>
 
+#include "dlopen-libs.h"
 #include "fileio.h"
 #include "macro.h"
 #include "modules.h"
@@ -88,20 +88,25 @@ int module_load(const char *module) {
         struct kmod_module *mod = NULL;
         int r;
 
-        ctx = kmod_new(NULL, NULL);
+        r = dlopen_kmod();
+        if (r < 0)
+                return r;
+
+        ctx = sym_kmod_new(NULL, NULL);
         if (!ctx)
                 return -ENOMEM;
 
-        r = kmod_module_new_from_name(ctx, module, &mod);
+        r = sym_kmod_module_new_from_name(ctx, module, &mod);
         if (r >= 0) {
                 /* Ignore modprobe.d "install" commands: they are how older setups bind vendor-wide, which is
                  * exactly what this tool replaces, and the scripts they name are often absent in the initramfs. */
-                r = kmod_module_probe_insert_module(mod, KMOD_PROBE_IGNORE_COMMAND, NULL, NULL, NULL, NULL);
+                r = sym_kmod_module_probe_insert_module(mod, KMOD_PROBE_IGNORE_COMMAND, NULL, NULL, NULL, NULL);
                 /* kmod says ENOENT when there is no such module file for this kernel, as we do. */
                 if (r > 0)
                         r = -EPERM; /* blacklisted: not possible with these flags, but never report it as success */
         }
-        kmod_module_unref(mod);
-        kmod_unref(ctx);
+        if (mod)
+                sym_kmod_module_unref(mod);
+        sym_kmod_unref(ctx);
         return r;
 }

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <libkmod.h>
+#include <sys/uio.h>
+
+/* libkmod and libsystemd are loaded on first use, not at start-up. Together with what they pull in (libcrypto,
+ * libgcrypt, lz4, zstd, xz) they triple the memory and a third of the instructions of every run, while only a
+ * module load needs libkmod and only the root stage's journal report needs libsystemd. status, check and most
+ * applies never touch either. */
+
+extern __typeof__(kmod_new) *sym_kmod_new;
+extern __typeof__(kmod_unref) *sym_kmod_unref;
+extern __typeof__(kmod_module_new_from_name) *sym_kmod_module_new_from_name;
+extern __typeof__(kmod_module_unref) *sym_kmod_module_unref;
+extern __typeof__(kmod_module_probe_insert_module) *sym_kmod_module_probe_insert_module;
+
+extern int (*sym_sd_journal_sendv)(const struct iovec *iov, int n);
+
+/* 0 when the library and every symbol are there; -EOPNOTSUPP when the library is not installed. */
+int dlopen_kmod(void);
+int dlopen_journal(void);
