@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Writes to sysfs can block in the kernel (unbinding a GPU that backs the console, a wedged probe), and a
@@ -28,5 +29,12 @@ typedef struct BoundedResult {
 /* Run WORK in a child for at most TIMEOUT_MSEC. CLOSE_FD (if >= 0) is closed in the child: the caller's
  * lock must not be kept alive by a child that never comes back. */
 int bounded_run(BoundedWork work, void *userdata, unsigned timeout_msec, int close_fd, BoundedResult *ret);
+
+/* Run WORK for items 0..N-1 with a time limit per item, using as few child processes as possible: one child
+ * works through the items in order (a fork per item costs more than the work itself); when an item overruns,
+ * it is reported stuck and a fresh child goes on with the next. RET is an array of N results. */
+typedef int (*BoundedItemWork)(BoundedStep *s, size_t index, void *userdata);
+int bounded_run_each(BoundedItemWork work, size_t n, void *userdata, unsigned timeout_msec, int close_fd,
+                     BoundedResult *ret);
 
 uint64_t now_usec(void);

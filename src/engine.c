@@ -684,41 +684,42 @@ static void explain_bind_failure(Run *run, DeviceReport *d, int error, int step,
         }
 }
 
-static void claim_one(Run *run, DeviceReport *d) {
-        _cleanup_free_ char *driver = NULL;
+/* Before the claim: is there anything to do? Fills the work item when there is. */
+static bool claim_prepare(Run *run, DeviceReport *d, ClaimWork *ret) {
+        char *driver = NULL;
         int r;
 
         r = pci_device_read_driver(run->root, d->name, &driver);
         if (r < 0) {
                 set_reason(d, REASON_VANISHED, NULL, "%s disappeared while it was being claimed", d->name);
                 fail_with(d, RESULT_FAILED);
-                return;
+                return false;
         }
         if (streq_ptr(driver, d->wanted_driver)) {
+                /* Loading the module bound it already, through its override. */
                 d->result = streq_ptr(d->driver_before, d->wanted_driver) ? RESULT_ALREADY : RESULT_CLAIMED;
-                return;
+                free(driver);
+                return false;
         }
+        *ret = (ClaimWork) { .root = run->root, .name = d->name, .from_driver = driver, .to_driver = d->wanted_driver };
+        return true;
+}
 
-        ClaimWork w = { .root = run->root, .name = d->name, .from_driver = driver, .to_driver = d->wanted_driver };
-        BoundedResult b;
-        r = bounded_run(claim_work, &w, timeout_msec(run), run->lock_fd, &b);
-        d->usec += b.usec;
-        if (r < 0) {
-                set_reason(d, REASON_PROBE_FAILED, NULL, "cannot start the claim: %s", strerror(-r));
-                fail_with(d, RESULT_FAILED);
-                return;
-        }
-        if (b.timed_out) {
+/* After the claim: the driver link is the only truth, since a write can succeed with nothing bound. */
+static void claim_finish(Run *run, DeviceReport *d, const ClaimWork *w, const BoundedResult *b) {
+        _cleanup_free_ char *now = NULL;
+        int r;
+
+        d->usec += b->usec;
+        if (b->timed_out) {
                 set_reason(d, REASON_STUCK, NULL, "gave up on %s after %u s while %s; the kernel is still at it",
-                           d->name, timeout_msec(run) / 1000, b.step);
+                           d->name, timeout_msec(run) / 1000, b->step);
                 set_fix(d, strdup("the host driver may be in use (console or display on this GPU?): keep the host "
                                   "driver out of the initramfs, add video=efifb:off, and reboot"));
                 fail_with(d, RESULT_STUCK);
                 return;
         }
 
-        /* The driver link is the only truth: a write can succeed with nothing bound. */
-        _cleanup_free_ char *now = NULL;
         r = pci_device_read_driver(run->root, d->name, &now);
         if (r < 0) {
                 set_reason(d, REASON_VANISHED, NULL, "%s disappeared while it was being claimed", d->name);
@@ -730,9 +731,12 @@ static void claim_one(Run *run, DeviceReport *d) {
                 return;
         }
         fail_with(d, RESULT_FAILED);
-        if (b.error < 0) {
-                int enc = -b.error;
-                explain_bind_failure(run, d, enc / 10, enc % 10, w.from_driver);
+        if (b->error == -ECHILD)
+                set_reason(d, REASON_PROBE_FAILED, "see 'journalctl -k'", "the claim of %s ended abnormally while %s",
+                           d->name, b->step);
+        else if (b->error < 0) {
+                int enc = -b->error;
+                explain_bind_failure(run, d, enc / 10, enc % 10, w->from_driver);
         } else if (now)
                 set_reason(d, REASON_WRONG_DRIVER,
                            "rebuild the initramfs so vfio-bind runs before that driver (update-initramfs -u, or "
@@ -741,6 +745,51 @@ static void claim_one(Run *run, DeviceReport *d) {
         else
                 set_reason(d, REASON_NOT_BOUND, "see 'journalctl -k' for the driver's message",
                            "the kernel accepted the request, but no driver is bound to %s", d->name);
+}
+
+typedef struct ClaimBatch {
+        ClaimWork *works;
+} ClaimBatch;
+
+static int claim_item(BoundedStep *s, size_t index, void *userdata) {
+        ClaimBatch *batch = userdata;
+        return claim_work(s, &batch->works[index]);
+}
+
+/* Unbind and bind every device that still needs it, each with its own time limit. */
+static int claim_pending(Run *run) {
+        _cleanup_free_ ClaimWork *works = calloc(run->n_devices, sizeof(ClaimWork));
+        _cleanup_free_ BoundedResult *results = calloc(run->n_devices, sizeof(BoundedResult));
+        _cleanup_free_ size_t *index = calloc(run->n_devices, sizeof(size_t));
+        size_t n = 0;
+        int r;
+
+        if (run->n_devices == 0)
+                return 0;
+        if (!works || !results || !index)
+                return -ENOMEM;
+        for (size_t i = 0; i < run->n_devices; i++) {
+                DeviceReport *d = &run->devices[i];
+                if (d->reason != REASON_NONE || d->result != RESULT_NONE)
+                        continue;
+                if (claim_prepare(run, d, &works[n]))
+                        index[n++] = i;
+        }
+        if (n == 0)
+                return 0;
+
+        ClaimBatch batch = { .works = works };
+        r = bounded_run_each(claim_item, n, &batch, timeout_msec(run), run->lock_fd, results);
+        for (size_t k = 0; k < n; k++) {
+                DeviceReport *d = &run->devices[index[k]];
+                if (r < 0) {
+                        set_reason(d, REASON_PROBE_FAILED, NULL, "cannot start the claim: %s", strerror(-r));
+                        fail_with(d, RESULT_FAILED);
+                } else
+                        claim_finish(run, d, &works[k], &results[k]);
+                free((char *) works[k].from_driver);
+        }
+        return 0;
 }
 
 static int set_override(Run *run, DeviceReport *d) {
@@ -848,10 +897,11 @@ int run_apply(Run *run, bool dry_run) {
                         }
                         continue;
                 }
-                uint64_t start = now_usec();
-                claim_one(run, d);
-                d->usec += now_usec() - start;
         }
+
+        r = claim_pending(run);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < run->n_devices; i++) {
                 DeviceReport *d = &run->devices[i];

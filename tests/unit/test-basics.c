@@ -2,6 +2,7 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "bounded.h"
 #include "host-facts.h"
 #include "macro.h"
 #include "modules.h"
@@ -83,6 +84,33 @@ START_TEST(test_policy_helpers) {
 }
 END_TEST
 
+/* Item 1 blocks past its limit, item 3 dies without reporting: both are told apart, and every other item
+ * still runs, in as few children as that allows. */
+static int each_work(BoundedStep *s, size_t index, void *userdata) {
+        bounded_step(s, index == 1 ? "sleeping" : "working");
+        if (index == 1)
+                sleep(3);
+        if (index == 3)
+                _exit(9);
+        return -(int) index;
+}
+
+START_TEST(test_bounded_run_each) {
+        BoundedResult res[5];
+        ck_assert_int_eq(bounded_run_each(each_work, 5, NULL, 500, -1, res), 0);
+        ck_assert(!res[0].timed_out);
+        ck_assert_int_eq(res[0].error, 0);
+        ck_assert(res[1].timed_out);
+        ck_assert_str_eq(res[1].step, "sleeping");
+        ck_assert(!res[2].timed_out);
+        ck_assert_int_eq(res[2].error, -2);
+        ck_assert(!res[3].timed_out);
+        ck_assert_int_eq(res[3].error, -ECHILD);
+        ck_assert_int_eq(res[4].error, -4);
+        ck_assert_str_eq(res[4].step, "working");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("basics");
         TCase *tc = tcase_create("basics");
@@ -90,6 +118,8 @@ int main(void) {
         tcase_add_test(tc, test_address_compare);
         tcase_add_test(tc, test_cmdline_switches);
         tcase_add_test(tc, test_policy_helpers);
+        tcase_add_test(tc, test_bounded_run_each);
+        tcase_set_timeout(tc, 30);
         suite_add_tcase(s, tc);
         SRunner *sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);
