@@ -80,10 +80,12 @@ cmdline="console=ttyS0 root=/dev/vda rootfstype=ext4 rw intel_iommu=on iommu=pt 
 cmdline+=" dyndbg=\"file drivers/base/dd.c +p\""
 cmdline+=" systemd.unit=$VM_TEST_TARGET ${append[*]}"
 
+# No PS/2 controller (i8042=off): psmouse's protocol probing is slow under emulation and
+# nothing here needs a keyboard or mouse.
 # shellcheck disable=SC2054 # QEMU options are comma-separated
 qemu=(qemu-system-x86_64
     -accel tcg,thread=multi -cpu max
-    -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on
+    -machine q35,kernel-irqchip=split,i8042=off -device intel-iommu,intremap=on
     -m "${VFIO_BIND_VM_MEM:-1024}" -smp "${VFIO_BIND_VM_SMP:-2}"
     -display none -monitor none -parallel none -no-reboot
     -chardev "file,id=ser0,path=$workdir/serial.raw" -serial chardev:ser0
