@@ -48,6 +48,28 @@ static bool file_contains(const char *path, const char *needle) {
         }
 }
 
+/* Is a udev daemon running? Its control socket is no answer: in a systemd initrd the socket unit listens
+ * long before systemd-udevd starts, so look for the process itself. */
+static bool udev_running(const char *root) {
+        _cleanup_closedir_ DIR *d = NULL;
+        char path[PATH_MAX];
+        struct dirent *de;
+
+        d = opendir(root_path(path, root, "/proc"));
+        if (!d)
+                return false;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *comm = NULL;
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                if (read_attr(root_path(path, root, "/proc/%s/comm", de->d_name), &comm) < 0)
+                        continue; /* exited meanwhile */
+                if (streq(comm, "systemd-udevd") || streq(comm, "udevd"))
+                        return true;
+        }
+        return false;
+}
+
 static CpuVendor read_cpu_vendor(const char *root) {
         _cleanup_free_ char *text = NULL;
         char path[PATH_MAX];
@@ -266,7 +288,7 @@ int host_facts_load(const char *root, HostFacts *ret) {
         f.iommu_enabled = dir_has_entries(root_path(path, root, "/sys/kernel/iommu_groups")) ||
                           dir_has_entries(root_path(path, root, "/sys/class/iommu"));
         f.cpu_vendor = read_cpu_vendor(root);
-        f.udev_running = path_exists(root_path(path, root, "/run/udev/control"));
+        f.udev_running = udev_running(root);
 
         f.interrupt_remapping = file_contains(root_path(path, root, "/proc/interrupts"), "IR-");
 

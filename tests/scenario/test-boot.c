@@ -96,9 +96,21 @@ START_TEST(test_initramfs_only_switch) {
 }
 END_TEST
 
+START_TEST(test_udev_socket_alone_is_not_late) {
+        _cleanup_free_ char *early = NULL;
+        scenario_write_file("run/udev/control", "");
+        scenario_write_file("proc/1/comm", "systemd\n");
+        ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
+        _cleanup_free_ char *state = scenario_read_file("run/vfio-bind/initramfs.state");
+        assert_contains(state, "udev_running=0\n");
+}
+END_TEST
+
 START_TEST(test_late_initramfs_stage_is_reported) {
         _cleanup_free_ char *early = NULL, *out = NULL;
+        /* The control socket alone is no proof (a systemd initrd listens early); a running daemon is. */
         scenario_write_file("run/udev/control", "");
+        scenario_write_file("proc/4242/comm", "systemd-udevd\n");
         ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
         _cleanup_free_ char *state = scenario_read_file("run/vfio-bind/initramfs.state");
         assert_contains(state, "udev_running=1\n");
@@ -129,6 +141,7 @@ int main(void) {
         tcase_add_test(tc, test_kill_switch_disables_every_stage);
         tcase_add_test(tc, test_initramfs_only_switch);
         tcase_add_test(tc, test_late_initramfs_stage_is_reported);
+        tcase_add_test(tc, test_udev_socket_alone_is_not_late);
         tcase_add_test(tc, test_root_stage_fails_visibly_on_refusal);
         suite_add_tcase(s, tc);
         return run_suite(s);
