@@ -52,6 +52,8 @@ int boot_stage(const char *root, const char *config_path, const char *stage) {
                 return initramfs ? 0 : 1;
         }
 
+        run.facts.udev_running = host_udev_running(root);
+
         bool skip = disabled || (initramfs && initramfs_disabled) || config->missing;
         if (!skip) {
                 r = run_lock(&run, config->timeout_sec * 3);

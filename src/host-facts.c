@@ -50,7 +50,7 @@ static bool file_contains(const char *path, const char *needle) {
 
 /* Is a udev daemon running? Its control socket is no answer: in a systemd initrd the socket unit listens
  * long before systemd-udevd starts, so look for the process itself. */
-static bool udev_running(const char *root) {
+bool host_udev_running(const char *root) {
         _cleanup_closedir_ DIR *d = NULL;
         char path[PATH_MAX];
         struct dirent *de;
@@ -71,14 +71,21 @@ static bool udev_running(const char *root) {
 }
 
 static CpuVendor read_cpu_vendor(const char *root) {
-        _cleanup_free_ char *text = NULL;
-        char path[PATH_MAX];
+        _cleanup_close_ int fd = -1;
+        char path[PATH_MAX], buf[4096];
+        ssize_t n;
 
-        if (read_full_file(root_path(path, root, "/proc/cpuinfo"), &text, NULL) < 0)
+        /* vendor_id is on the first lines: no need to read the whole file, which is large on big hosts. */
+        fd = open(root_path(path, root, "/proc/cpuinfo"), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
                 return CPU_VENDOR_UNKNOWN;
-        if (strstr(text, "GenuineIntel"))
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return CPU_VENDOR_UNKNOWN;
+        buf[n] = 0;
+        if (strstr(buf, "GenuineIntel"))
                 return CPU_VENDOR_INTEL;
-        if (strstr(text, "AuthenticAMD") || strstr(text, "HygonGenuine"))
+        if (strstr(buf, "AuthenticAMD") || strstr(buf, "HygonGenuine"))
                 return CPU_VENDOR_AMD;
         return CPU_VENDOR_UNKNOWN;
 }
@@ -288,7 +295,6 @@ int host_facts_load(const char *root, HostFacts *ret) {
         f.iommu_enabled = dir_has_entries(root_path(path, root, "/sys/kernel/iommu_groups")) ||
                           dir_has_entries(root_path(path, root, "/sys/class/iommu"));
         f.cpu_vendor = read_cpu_vendor(root);
-        f.udev_running = udev_running(root);
 
         f.interrupt_remapping = file_contains(root_path(path, root, "/proc/interrupts"), "IR-");
 

@@ -31,7 +31,7 @@ typedef struct HostFacts {
         bool interrupt_remapping;
         bool unsafe_interrupts_allowed;
         CpuVendor cpu_vendor;
-        bool udev_running;
+        bool udev_running; /* filled by the boot stage only: host_udev_running() scans /proc */
         char *cmdline;
         MountedBlock *mounts;
         size_t n_mounts;
@@ -47,6 +47,9 @@ int host_facts_mounts_on(const HostFacts *f, const char *device, char **ret);
 
 /* The firmware framebuffer that sits inside one of DEVICE's memory BARs, or NULL. */
 const FramebufferRange *host_facts_framebuffer_on(const HostFacts *f, const char *root, const char *device);
+
+/* Is a udev daemon running (is this run late for the initramfs)? */
+bool host_udev_running(const char *root);
 
 /* The kernel option that turns the IOMMU on for this CPU vendor. */
 const char *iommu_enable_hint(CpuVendor v);

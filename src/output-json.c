@@ -174,7 +174,6 @@ void output_json(FILE *f, const Run *run, Verb verb) {
                 json_kv_bool(f, "iommu", run->facts.iommu_enabled, &f2);
                 json_kv_bool(f, "interrupt_remapping", run->facts.interrupt_remapping, &f2);
                 json_kv_str(f, "cpu_vendor", vendor, &f2);
-                json_kv_bool(f, "udev_running", run->facts.udev_running, &f2);
                 fputc('}', f);
         }
 

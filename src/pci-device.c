@@ -139,6 +139,30 @@ int pci_device_load(const char *root, const char *name, PciDevice **ret) {
         return 0;
 }
 
+int pci_device_load_brief(const char *root, const char *name, PciDevice **ret) {
+        _cleanup_pci_device_ PciDevice *d = NULL;
+        unsigned long class;
+        int r;
+
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        *d = (PciDevice) { .iommu_group = -1, .boot_vga = -1, .sriov_totalvfs = -1, .sriov_numvfs = -1 };
+        r = pci_address_parse(name, &d->address);
+        if (r < 0)
+                return r;
+        pci_address_format(&d->address, d->name);
+        r = read_id(root, d->name, "class", &class);
+        if (r < 0)
+                return errno_is_gone(r) ? -ENODEV : r;
+        d->class = (uint32_t) class;
+        r = pci_device_read_driver(root, d->name, &d->driver);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
 PciDevice *pci_device_free(PciDevice *d) {
         if (!d)
                 return NULL;
@@ -250,7 +274,7 @@ int iommu_group_load(const char *root, int group, PciDeviceList *ret) {
                 PciDevice *d;
                 if (de->d_name[0] == '.')
                         continue;
-                r = pci_device_load(root, de->d_name, &d);
+                r = pci_device_load_brief(root, de->d_name, &d);
                 if (r == -ENODEV || r == -EINVAL)
                         continue; /* went away, or not a PCI function */
                 if (r < 0)

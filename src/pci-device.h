@@ -27,6 +27,8 @@ typedef struct PciDevice {
 /* Load what sysfs says about one function. -ENODEV when there is no such device (also when it vanishes
  * while being read). */
 int pci_device_load(const char *root, const char *name, PciDevice **ret);
+/* Only address, class and driver: what a group's verdict needs about the other members. */
+int pci_device_load_brief(const char *root, const char *name, PciDevice **ret);
 PciDevice *pci_device_free(PciDevice *d);
 void pci_device_freep(PciDevice **d);
 #define _cleanup_pci_device_ __attribute__((cleanup(pci_device_freep)))
@@ -53,7 +55,7 @@ typedef struct PciDeviceList {
 void pci_device_list_clear(PciDeviceList *l);
 int pci_device_list_add(PciDeviceList *l, PciDevice *d);
 
-/* Members of IOMMU group N, sorted by address. Members that vanish while listed are skipped. */
+/* Members of IOMMU group N (loaded brief), sorted by address. Members that vanish while listed are skipped. */
 int iommu_group_load(const char *root, int group, PciDeviceList *ret);
 
 /* All functions in the same slot as ADDRESS (01:00.*), sorted. */
