@@ -541,7 +541,8 @@ int run_status(Run *run) {
         }
         for (size_t i = 0; i < run->n_devices; i++) {
                 DeviceReport *d = &run->devices[i];
-                r = settle(run, d);
+                /* Nothing changed since assess(): no reload, only the group's verdict. */
+                r = evaluate_group(run, d, false);
                 if (r < 0)
                         return r;
                 if (d->reason == REASON_NONE)

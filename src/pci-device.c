@@ -294,32 +294,21 @@ fail:
         return r;
 }
 
-static int compare_addresses(const void *a, const void *b) {
-        return pci_address_compare(a, b);
-}
-
 int pci_slot_functions(const char *root, const PciAddress *address, PciAddress **ret, size_t *ret_n) {
-        _cleanup_closedir_ DIR *dir = NULL;
         _cleanup_free_ PciAddress *list = NULL;
-        char path[PATH_MAX];
-        struct dirent *de;
         size_t n = 0;
 
-        dir = opendir(root_path(path, root, "/sys/bus/pci/devices"));
-        if (!dir)
-                return -errno;
-        while ((de = readdir(dir))) {
-                PciAddress a;
-                if (pci_address_parse(de->d_name, &a) < 0 || !pci_address_same_slot(&a, address))
-                        continue;
-                PciAddress *p = realloc(list, (n + 1) * sizeof(*p));
-                if (!p)
-                        return -ENOMEM;
-                list = p;
-                list[n++] = a;
+        /* A slot has at most eight functions: look them up by name instead of scanning every device. */
+        list = calloc(8, sizeof(*list));
+        if (!list)
+                return -ENOMEM;
+        for (unsigned f = 0; f < 8; f++) {
+                PciAddress a = *address;
+                char name[PCI_ADDRESS_MAX];
+                a.function = f;
+                if (pci_device_exists(root, pci_address_format(&a, name)))
+                        list[n++] = a;
         }
-        if (n > 1)
-                qsort(list, n, sizeof(*list), compare_addresses);
         *ret = TAKE_PTR(list);
         *ret_n = n;
         return 0;
