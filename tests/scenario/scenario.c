@@ -181,11 +181,3 @@ void assert_contains(const char *haystack, const char *needle) {
 void assert_not_contains(const char *haystack, const char *needle) {
         ck_assert_msg(!haystack || !strstr(haystack, needle), "did not expect '%s' in:\n%s", needle, haystack);
 }
-
-int run_suite(Suite *s) {
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}

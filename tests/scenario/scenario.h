@@ -2,6 +2,8 @@
 #pragma once
 
 #include <check.h>
+
+#include "check-run.h"
 #include <stdbool.h>
 
 /* Scenario tests: a fake sysfs tree per test, the built vfio-bind run on it with the kernel simulator
@@ -31,4 +33,3 @@ char *scenario_override(const char *addr);
 
 void assert_contains(const char *haystack, const char *needle);
 void assert_not_contains(const char *haystack, const char *needle);
-int run_suite(Suite *s);

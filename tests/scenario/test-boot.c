@@ -144,5 +144,5 @@ int main(void) {
         tcase_add_test(tc, test_udev_socket_alone_is_not_late);
         tcase_add_test(tc, test_root_stage_fails_visibly_on_refusal);
         suite_add_tcase(s, tc);
-        return run_suite(s);
+        return check_run_suite(s);
 }

@@ -260,5 +260,5 @@ int main(void) {
         tcase_add_test(tc, test_dry_run_touches_nothing);
         tcase_add_test(tc, test_reset_method_and_boot_vga_notes);
         suite_add_tcase(s, tc);
-        return run_suite(s);
+        return check_run_suite(s);
 }

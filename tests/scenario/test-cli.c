@@ -132,5 +132,5 @@ int main(void) {
         tcase_add_test(tc, test_status_table_is_aligned_without_color);
         tcase_add_test(tc, test_release_named_address_only);
         suite_add_tcase(s, tc);
-        return run_suite(s);
+        return check_run_suite(s);
 }

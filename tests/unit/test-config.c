@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <check.h>
+
+#include "check-run.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -196,9 +198,5 @@ int main(void) {
         tcase_add_test(tc, test_world_writable_file_refused);
         tcase_add_test(tc, test_hash_tells_files_apart);
         suite_add_tcase(s, tc);
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return check_run_suite(s);
 }

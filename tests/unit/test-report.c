@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <check.h>
+
+#include "check-run.h"
 #include <stdlib.h>
 #include <syslog.h>
 
@@ -204,9 +206,5 @@ int main(void) {
         tcase_add_test(tc, test_report_without_initramfs_stage);
         tcase_add_test(tc, test_report_disabled);
         suite_add_tcase(s, tc);
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return check_run_suite(s);
 }
