@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include "bounded.h"
+#include "conflicts.h"
+#include "holders.h"
 #include "engine.h"
 #include "fileio.h"
 #include "macro.h"
@@ -74,21 +76,6 @@ void note_list_clear(NoteList *l) {
         }
         free(l->notes);
         *l = (NoteList) {};
-}
-
-_printf_(2, 3) static char *format(char **slot, const char *fmt, ...) {
-        va_list ap;
-        char *s = NULL;
-
-        va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        if (slot) {
-                free(*slot);
-                *slot = s;
-        }
-        return s;
 }
 
 /* Set the device's main problem. Fix may be NULL. Returns false so callers can `return fail(...)`. */
@@ -295,7 +282,7 @@ static bool assess(Run *run, DeviceReport *d) {
                            "%s is %04x:%04x (%s), but [%s] expects %04x:%04x", d->name, dev->vendor, dev->device,
                            pci_class_name(dev->class), d->section->name, d->section->expect_vendor,
                            d->section->expect_device);
-                set_fix(d, format(NULL,
+                set_fix(d, format_alloc(
                                   "the slot holds another device now: check 'lspci -nn -s %s' and correct address "
                                   "or expect in %s",
                                   d->name, config_path(run)));
@@ -306,7 +293,7 @@ static bool assess(Run *run, DeviceReport *d) {
                 set_reason(d, REASON_HOLDS_FILESYSTEM, NULL,
                            "%s is the controller of the mounted filesystems %s; the host would lose its storage",
                            d->name, d->mounts);
-                set_fix(d, format(NULL,
+                set_fix(d, format_alloc(
                                   "name another controller, or set force = yes in [%s] if the host truly does not "
                                   "need it",
                                   label(d)));
@@ -333,7 +320,7 @@ static bool assess(Run *run, DeviceReport *d) {
                            "%s is an SR-IOV physical function with %d virtual functions enabled; a VFIO driver "
                            "cannot take it while they exist",
                            d->name, dev->sriov_numvfs);
-                set_fix(d, format(NULL,
+                set_fix(d, format_alloc(
                                   "write 0 to /sys/bus/pci/devices/%s/sriov_numvfs first, or pass the virtual "
                                   "functions instead",
                                   d->name));
@@ -351,14 +338,14 @@ static void add_device_notes(Run *run, DeviceReport *d) {
 
         if (dev->boot_vga == 1)
                 note_add(&d->notes, SEVERITY_WARNING, "boot-vga",
-                         format(NULL, "%s is the firmware's boot display: the host console goes dark when it is "
+                         format_alloc("%s is the firmware's boot display: the host console goes dark when it is "
                                       "claimed", d->name),
                          strdup("keep a second display device for the host, or plan for a headless host"));
 
         const FramebufferRange *fb = host_facts_framebuffer_on(&run->facts, run->root, d->name);
         if (fb && !driver_is_vfio(dev->driver))
                 note_add(&d->notes, SEVERITY_WARNING, "firmware-framebuffer",
-                         format(NULL,
+                         format_alloc(
                                 "firmware framebuffer '%s' lives in a BAR of %s: it keeps the memory busy, and since "
                                 "Linux 6.0 binding a VFIO driver removes it and the console with it",
                                 fb->name, d->name),
@@ -366,13 +353,13 @@ static void add_device_notes(Run *run, DeviceReport *d) {
 
         if (dev->reset_method && !*dev->reset_method)
                 note_add(&d->notes, SEVERITY_WARNING, "no-reset",
-                         format(NULL, "%s offers no reset method: restarting its VM may need a host reboot",
+                         format_alloc("%s offers no reset method: restarting its VM may need a host reboot",
                                 d->name),
                          strdup("check for a vendor-reset module, and set reset_method = device_specific"));
 
         if (d->mounts && d->section && d->section->force)
                 note_add(&d->notes, SEVERITY_WARNING, "forced",
-                         format(NULL, "%s holds mounted filesystem %s and is claimed anyway (force = yes)", d->name,
+                         format_alloc("%s holds mounted filesystem %s and is claimed anyway (force = yes)", d->name,
                                 d->mounts),
                          NULL);
 }
@@ -428,9 +415,9 @@ static void note_group(Run *run, DeviceReport *d, Severity sev) {
         if (d->group_viable)
                 return;
         note_add(&d->notes, sev, reason_to_string(REASON_GROUP_NOT_VIABLE),
-                 format(NULL, "IOMMU group %d is not usable by a VM: %s stay on host drivers",
+                 format_alloc("IOMMU group %d is not usable by a VM: %s stay on host drivers",
                         d->dev->iommu_group, d->group_blockers),
-                 format(NULL,
+                 format_alloc(
                         "name them in %s too (functions = all takes every function of the card), or move the "
                         "card to a slot with its own group",
                         config_path(run)));
@@ -440,7 +427,7 @@ static void add_host_notes(Run *run) {
         note_list_clear(&run->notes);
         if (run->config && run->config->n_errors > 0)
                 note_add(&run->notes, SEVERITY_ERROR, "config-invalid",
-                         format(NULL, "%s has %zu error%s", run->config->path, run->config->n_errors,
+                         format_alloc("%s has %zu error%s", run->config->path, run->config->n_errors,
                                 run->config->n_errors == 1 ? "" : "s"),
                          strdup("run 'vfio-bind check' and correct them"));
         if (run->n_devices == 0)
@@ -489,7 +476,7 @@ int run_check(Run *run) {
                         note_group(run, d, SEVERITY_WARNING);
         }
         add_host_notes(run);
-        return 0;
+        return conflicts_add_notes(run);
 }
 
 /* After apply (or for status): what is true now. */
@@ -549,7 +536,24 @@ int run_status(Run *run) {
                         note_group(run, d, SEVERITY_WARNING);
         }
         add_host_notes(run);
-        return 0;
+
+        /* Who uses the claimed devices now: the first thing to know before a release or a VM start. */
+        VfioHolders holders = {};
+        r = vfio_holders_scan(run->root, &holders);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < run->n_devices; i++) {
+                DeviceReport *d = &run->devices[i];
+                if (!d->dev || d->dev->iommu_group < 0 || !driver_is_vfio(d->dev->driver))
+                        continue;
+                char *who = vfio_holders_of(&holders, d->dev->iommu_group);
+                if (who)
+                        note_add(&d->notes, SEVERITY_INFO, "in-use",
+                                 format_alloc("/dev/vfio/%d is open by %s", d->dev->iommu_group, who), NULL);
+                free(who);
+        }
+        vfio_holders_clear(&holders);
+        return conflicts_add_notes(run);
 }
 
 typedef struct ClaimWork {
@@ -628,7 +632,7 @@ static int ensure_driver(Run *run, const char *driver, BoundedResult *ret) {
                 r = bounded_run(module_work, &w, timeout_msec(run), run->lock_fd, &b);
                 if (r >= 0 && (b.timed_out || b.error < 0))
                         note_add(&run->notes, SEVERITY_WARNING, "iommu-backend",
-                                 format(NULL, "could not load vfio_iommu_type1 (%s): VMs cannot use VFIO devices",
+                                 format_alloc("could not load vfio_iommu_type1 (%s): VMs cannot use VFIO devices",
                                         b.timed_out ? "timed out" : strerror(-b.error)),
                                  strdup("check 'journalctl -k' and that the kernel has CONFIG_VFIO_IOMMU_TYPE1"));
         }
@@ -664,14 +668,14 @@ static void explain_bind_failure(Run *run, DeviceReport *d, int error, int step,
                            "%s refused %s (Invalid argument): no IOMMU group, a bridge, or a device it does not "
                            "support",
                            to, d->name);
-                set_fix(d, format(NULL, "see 'journalctl -k | grep %s' for the kernel's reason", to));
+                set_fix(d, format_alloc("see 'journalctl -k | grep %s' for the kernel's reason", to));
                 break;
         case EBUSY:
                 set_reason(d, REASON_PROBE_FAILED, NULL,
                            "%s could not take %s (Device or resource busy): another driver bound it first, or it is "
                            "an SR-IOV physical function with virtual functions",
                            to, d->name);
-                set_fix(d, format(NULL, "see 'journalctl -k'; run 'vfio-bind apply' again once the holder is gone"));
+                set_fix(d, format_alloc("see 'journalctl -k'; run 'vfio-bind apply' again once the holder is gone"));
                 break;
         case ENODEV:
                 set_reason(d, REASON_PROBE_FAILED,
@@ -681,7 +685,7 @@ static void explain_bind_failure(Run *run, DeviceReport *d, int error, int step,
                 break;
         default:
                 set_reason(d, REASON_PROBE_FAILED, NULL, "%s refused %s: %s", to, d->name, strerror(error));
-                set_fix(d, format(NULL, "see 'journalctl -k' for %s's message", to));
+                set_fix(d, format_alloc("see 'journalctl -k' for %s's message", to));
         }
 }
 
@@ -822,7 +826,7 @@ static void set_reset_method(Run *run, DeviceReport *d) {
         r = write_attr(device_attr_path(path, run->root, d->name, "reset_method"), want);
         if (r < 0)
                 note_add(&d->notes, SEVERITY_WARNING, "reset-method",
-                         format(NULL, "cannot set reset_method of %s to '%s': %s (supported now: %s)", d->name, want,
+                         format_alloc("cannot set reset_method of %s to '%s': %s (supported now: %s)", d->name, want,
                                 strerror(-r), d->dev->reset_method ? d->dev->reset_method : "none listed"),
                          strdup("load the module that provides the method (e.g. vendor-reset) before vfio-bind, "
                                 "or change reset_method"));
@@ -916,7 +920,7 @@ int run_apply(Run *run, bool dry_run) {
                         char path[PATH_MAX];
                         if (!path_exists(root_path(path, run->root, "/dev/vfio/%d", d->dev->iommu_group)))
                                 note_add(&d->notes, SEVERITY_WARNING, "no-group-node",
-                                         format(NULL, "/dev/vfio/%d does not exist although %s is on %s",
+                                         format_alloc("/dev/vfio/%d does not exist although %s is on %s",
                                                 d->dev->iommu_group, d->name, d->wanted_driver),
                                          strdup("check that devtmpfs is mounted on /dev"));
                 }
@@ -981,6 +985,21 @@ static void release_one(Run *run, DeviceReport *d) {
         }
         d->driver_before = strdup_or_null(d->dev->driver);
 
+        if (driver_is_vfio(d->dev->driver) && d->dev->iommu_group >= 0) {
+                /* Unbinding a device a VM still has open blocks until the VM lets go: say who it is. */
+                VfioHolders holders = {};
+                _cleanup_free_ char *who = NULL;
+                if (vfio_holders_scan(run->root, &holders) >= 0)
+                        who = vfio_holders_of(&holders, d->dev->iommu_group);
+                vfio_holders_clear(&holders);
+                if (who) {
+                        set_reason(d, REASON_RELEASE_FAILED, "stop the VM (or the stale process) first",
+                                   "%s is in use: /dev/vfio/%d is open by %s", d->name, d->dev->iommu_group, who);
+                        d->result = RESULT_REFUSED;
+                        return;
+                }
+        }
+
         if (d->dev->driver_override) {
                 /* An empty value would be no write at all; a lone newline is how the kernel clears it. */
                 r = write_attr(device_attr_path(path, run->root, d->name, "driver_override"), "\n");
@@ -1030,11 +1049,11 @@ static void release_one(Run *run, DeviceReport *d) {
         d->result = RESULT_RELEASED;
         if (!driver)
                 note_add(&d->notes, SEVERITY_INFO, "no-host-driver",
-                         format(NULL, "no host driver took %s; it stays unbound", d->name),
+                         format_alloc("no host driver took %s; it stays unbound", d->name),
                          strdup("load the host driver's module (modprobe NAME) and run 'vfio-bind release' again"));
         if (d->section)
                 note_add(&d->notes, SEVERITY_INFO, "still-configured",
-                         format(NULL, "%s is still in %s: the next boot claims it again", d->name, config_path(run)),
+                         format_alloc("%s is still in %s: the next boot claims it again", d->name, config_path(run)),
                          NULL);
 }
 

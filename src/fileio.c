@@ -24,6 +24,17 @@ int strdup_printf(char **ret, const char *fmt, ...) {
         return 0;
 }
 
+char *format_alloc(const char *fmt, ...) {
+        va_list ap;
+        char *s;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        return s;
+}
+
 int read_attr(const char *path, char **ret) {
         _cleanup_close_ int fd = -1;
         /* One spare byte tells a value that fills the buffer from one that was cut. */

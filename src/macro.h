@@ -79,3 +79,5 @@ static inline bool errno_is_gone(int r) {
 
 char *strdup_or_null(const char *s);
 int strdup_printf(char **ret, const char *fmt, ...) _printf_(2, 3);
+/* A formatted string on the heap, NULL when out of memory. */
+char *format_alloc(const char *fmt, ...) _printf_(1, 2);

@@ -160,24 +160,13 @@ static int add_simple(Report *r, int priority, const char *id, const char *kind,
         return entry_field(e, "VFIO_BIND_KIND=%s", kind);
 }
 
-static char *sprintf_alloc(const char *fmt, ...) _printf_(1, 2);
-static char *sprintf_alloc(const char *fmt, ...) {
-        va_list ap;
-        char *s;
-        va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        return s;
-}
-
 int report_build(const Run *run, const BootContext *ctx, Report *ret) {
         Report r = {};
         int k = 0;
 
         if (ctx->disabled) {
                 k = add_simple(&r, LOG_NOTICE, MESSAGE_ID_DISABLED, "disabled",
-                               sprintf_alloc("vfio-bind is disabled by vfio_bind=0 on the kernel command line: "
+                               format_alloc("vfio-bind is disabled by vfio_bind=0 on the kernel command line: "
                                              "nothing was claimed"));
                 goto done;
         }
@@ -185,10 +174,10 @@ int report_build(const Run *run, const BootContext *ctx, Report *ret) {
                 for (size_t i = 0; i < run->config->n_errors && k == 0; i++)
                         k = add_simple(&r, LOG_ERR, MESSAGE_ID_HOST_NOTE, "config-error",
                                        run->config->errors[i].line
-                                               ? sprintf_alloc("%s:%u: %s", run->config->path,
+                                               ? format_alloc("%s:%u: %s", run->config->path,
                                                                run->config->errors[i].line,
                                                                run->config->errors[i].message)
-                                               : sprintf_alloc("%s: %s", run->config->path,
+                                               : format_alloc("%s: %s", run->config->path,
                                                                run->config->errors[i].message));
 
         for (size_t i = 0; i < run->n_devices && k == 0; i++)
@@ -200,24 +189,24 @@ int report_build(const Run *run, const BootContext *ctx, Report *ret) {
                         continue; /* each error has its own entry above */
                 k = add_simple(&r, n->severity == SEVERITY_ERROR ? LOG_ERR : n->severity == SEVERITY_WARNING ? LOG_WARNING : LOG_INFO,
                                MESSAGE_ID_HOST_NOTE, n->code,
-                               n->fix ? sprintf_alloc("%s. Fix: %s", n->message, n->fix) : strdup(n->message));
+                               n->fix ? format_alloc("%s. Fix: %s", n->message, n->fix) : strdup(n->message));
         }
 
         bool configured = run->n_devices > 0;
         if (k == 0 && configured && ctx->initramfs == INITRAMFS_MISSING)
                 k = add_simple(&r, LOG_WARNING, MESSAGE_ID_INITRAMFS_STALE, "initramfs-missing",
-                               sprintf_alloc("the initramfs stage of vfio-bind did not run, so host drivers inside the "
+                               format_alloc("the initramfs stage of vfio-bind did not run, so host drivers inside the "
                                              "initramfs could bind first: rebuild the initramfs with '%s' and reboot",
                                              ctx->rebuild_command));
         else if (k == 0 && configured && ctx->initramfs == INITRAMFS_STALE)
                 k = add_simple(&r, LOG_WARNING, MESSAGE_ID_INITRAMFS_STALE, "initramfs-stale",
-                               sprintf_alloc("the initramfs holds another version of %s than the one in use now: "
+                               format_alloc("the initramfs holds another version of %s than the one in use now: "
                                              "rebuild it with '%s' so early boot claims the same devices",
                                              run->config ? run->config->path : "the configuration",
                                              ctx->rebuild_command));
         else if (k == 0 && configured && ctx->initramfs == INITRAMFS_DISABLED)
                 k = add_simple(&r, LOG_NOTICE, MESSAGE_ID_DISABLED, "initramfs-disabled",
-                               sprintf_alloc("the initramfs stage was disabled by rd.vfio_bind=0 on the kernel "
+                               format_alloc("the initramfs stage was disabled by rd.vfio_bind=0 on the kernel "
                                              "command line; devices were claimed in the root stage"));
 
         if (k == 0) {
@@ -243,7 +232,7 @@ int report_build(const Run *run, const BootContext *ctx, Report *ret) {
                         k = -ENOMEM;
                 else {
                         e->message = run->n_devices == 0 ? strdup("no devices configured: nothing to claim")
-                                                         : sprintf_alloc("%s%s", summary, where);
+                                                         : format_alloc("%s%s", summary, where);
                         k = e->message ? 0 : -ENOMEM;
                         k = k ?: entry_field(e, "VFIO_BIND_KIND=summary");
                         k = k ?: entry_field(e, "VFIO_BIND_FUNCTIONS=%zu", run->n_devices);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "scenario.h"
@@ -238,6 +239,40 @@ START_TEST(test_reset_method_and_boot_vga_notes) {
 }
 END_TEST
 
+START_TEST(test_release_refused_while_a_vm_holds_the_group) {
+        _cleanup_free_ char *a = NULL, *st = NULL, *rel = NULL;
+        scenario_write_config(gpu_pair_config);
+        ck_assert_int_eq(scenario_tool(&a, NULL, "apply", NULL), 0);
+        /* A VM process with the group node open, as /proc shows it. */
+        scenario_write_file("proc/4242/comm", "qemu-system-x86\n");
+        scenario_write_file("proc/4242/fd/.keep", "");
+        char link[4096];
+        snprintf(link, sizeof(link), "%s/proc/4242/fd/17", scenario_root);
+        ck_assert_int_eq(symlink("/dev/vfio/2", link), 0);
+
+        ck_assert_int_eq(scenario_tool(&st, NULL, "status", NULL), 0);
+        assert_contains(st, "/dev/vfio/2 is open by qemu-system-x86 (pid 4242)");
+        ck_assert_int_eq(scenario_tool(&rel, NULL, "release", NULL), 1);
+        assert_contains(rel, "0000:01:00.0 is in use: /dev/vfio/2 is open by qemu-system-x86 (pid 4242)");
+        _cleanup_free_ char *gpu = scenario_driver(GPU), *ov = scenario_override(GPU);
+        ck_assert_str_eq(gpu, "vfio-pci");
+        ck_assert_str_eq(ov, "vfio-pci");
+}
+END_TEST
+
+START_TEST(test_older_binding_setups_are_reported) {
+        _cleanup_free_ char *out = NULL;
+        scenario_write_file("proc/cmdline", "root=/dev/vda intel_iommu=on vfio-pci.ids=1234:1111,8086:293e\n");
+        scenario_write_file("etc/modprobe.d/vfio.conf", "# passthrough\noptions vfio-pci ids=1234:1111\n");
+        scenario_write_file("etc/driverctl.d/pci-0000:01:00.0", "vfio-pci\n");
+        scenario_write_config(gpu_pair_config);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "check", NULL), 0);
+        assert_contains(out, "the kernel command line has 'vfio-pci.ids=1234:1111,8086:293e'");
+        assert_contains(out, "/etc/modprobe.d/vfio.conf:2 binds by vendor:device ids");
+        assert_contains(out, "driverctl also overrides 0000:01:00.0");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("claim");
         TCase *tc = tcase_create("claim");
@@ -259,6 +294,8 @@ int main(void) {
         tcase_add_test(tc, test_root_filesystem_controller_refused);
         tcase_add_test(tc, test_dry_run_touches_nothing);
         tcase_add_test(tc, test_reset_method_and_boot_vga_notes);
+        tcase_add_test(tc, test_release_refused_while_a_vm_holds_the_group);
+        tcase_add_test(tc, test_older_binding_setups_are_reported);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
 }
