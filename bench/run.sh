@@ -235,9 +235,9 @@ if [ "$quick" = 0 ]; then
     valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.lspci" \
         lspci -nnk -A linux-sysfs -O sysfs.path="$WORK/t$big/sys/bus/pci" >/dev/null 2>"$WORK/cg.lspci.log" || :
 fi
-cg_total() { sed -n 's/^\([0-9,]*\) (100.0%).*PROGRAM TOTALS.*/\1/p; s/^\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' "$1" | head -n1; }
+cg_total() { sed -n 's/^\([0-9,]*\) (100.0%).*PROGRAM TOTALS.*/\1/p; s/^\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' "$1" | sed -n 1p; }
 cg_top() { # cg_top FILE N: the N first function lines as table rows
-    grep -E '^ *[0-9,]+ +\( *[0-9.]+%\) +[^ ]' "$1" | grep -v 'PROGRAM TOTALS' | head -n "$2" |
+    grep -E '^ *[0-9,]+ +\( *[0-9.]+%\) +[^ ]' "$1" | grep -v 'PROGRAM TOTALS' | sed -n "1,${2}p" |
         sed -E -e 's/^ *([0-9,]+) +\( *([0-9.]+%)\) +(.*)$/\1|\2|\3/' -e 's/ \[[^]]*\]$//' \
                -e 's#[^|]*/(src/[^/]*\.c:)#\1#' |
         awk -F'|' '{ printf "| %s | %s | `%s` |\n", $1, $2, $3 }'
@@ -255,7 +255,7 @@ if [ "$quick" = 0 ]; then
 fi
 
 # ---- report ------------------------------------------------------------------
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sed -n 1p)
 {
     echo "# vfio-bind benchmarks"
     echo
@@ -294,7 +294,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
     *) echo "| linear scaling, 4096 vs 512 functions at most 9x | not measured (sizes: $SIZES) | - |" ;;
     esac
     worst=$(for n in $SIZES; do ratio "$(median "$WORK/apply.$n")" "$(median "$WORK/shell.$n")"; echo; done | sort -g | tail -n1)
-    best=$(for n in $SIZES; do ratio "$(median "$WORK/apply.$n")" "$(median "$WORK/shell.$n")"; echo; done | sort -g | head -n1)
+    best=$(for n in $SIZES; do ratio "$(median "$WORK/apply.$n")" "$(median "$WORK/shell.$n")"; echo; done | sort -g | sed -n 1p)
     verdict "apply at most half the shell loop's time" "${best}x to ${worst}x the shell loop's median time" "$worst" 0.5
     peak=$(printf '%s\n' "$rss_status" "$rss_check" "$rss_apply" | sort -g | tail -n1)
     verdict "peak RSS at most 4 MiB (4096 KiB)" "$peak KiB (largest of status, check, apply at $big functions)" "$peak" 4096
@@ -385,7 +385,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
         echo "| ---: | ---: | --- |"
         cg_top "$WORK/cg.status.incl.txt" 20
         echo
-        echo "For comparison, \`lspci -nnk\` on the same tree: $(callgrind_annotate "$WORK/cg.lspci" 2>/dev/null | sed -n 's/^\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | head -n1) instructions."
+        echo "For comparison, \`lspci -nnk\` on the same tree: $(callgrind_annotate "$WORK/cg.lspci" 2>/dev/null | sed -n 's/^\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | sed -n 1p) instructions."
         echo
     fi
     if [ "$quick" = 0 ] && [ -f "$here/findings.md" ]; then
