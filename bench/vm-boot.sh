@@ -66,7 +66,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (
     echo "## Boot: time until the GPU pair is on vfio-pci (real kernel, QEMU TCG)"
     echo
     echo "Written by \`bench/vm-boot.sh --reps $reps\` on $(date +%F). Guest: Debian 12, kernel $(vm_root_kver "$(vm_guest_root initramfs-tools)"),"
-    echo "q35 + intel-iommu under software emulation on $(nproc) CPUs ($(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n1))."
+    echo "q35 + intel-iommu under software emulation on $(nproc) CPUs ($(sed -n 's/^model name\t*: //p' /proc/cpuinfo | sed -n 1p))."
     echo "bochs and snd_hda_intel are inside the initramfs, so udev there binds the pair unless something"
     echo "claims it first. \"claimed at\" is the kernel time (s since boot) of the later of the two vfio-pci binds,"
     echo "median of $reps boots; \"host driver first\" says whether bochs-drm or snd_hda_intel bound either"
