@@ -4,7 +4,11 @@
 # Usage: install-product.sh ROOTDIR BUILDDIR [options]
 #   ROOTDIR              a copy of a guest root (see build-guest.sh); modified in place
 #   BUILDDIR             a meson build directory configured with --prefix=/usr --sysconfdir=/etc
-#                        (see build-product.sh), or "none" to install no product
+#                        (see build-product.sh), or "none" to install no product (or to install
+#                        the package given with --deb)
+#   --deb FILE           install the product's Debian package (see build-deb.sh) with dpkg -i in
+#                        ROOTDIR, as an administrator would; its update-initramfs trigger is left
+#                        pending and the initramfs is rebuilt (or reused) below instead
 #   --config FILE        install FILE as /etc/vfio-bind.conf
 #   --force-drivers      put bochs and snd_hda_intel into the initramfs, so that udev in the
 #                        initramfs binds 01:00.0/01:00.1 (as dracut's hostonly 50drm does for real GPUs)
@@ -21,17 +25,18 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 (($# >= 2)) || vm_die "usage: install-product.sh ROOTDIR BUILDDIR [options]"
 root=$1 build=$2
 shift 2
-config='' rebuild=1
+config='' rebuild=1 deb=''
 drivers=()
 units=()
 while (($#)); do
     case $1 in
     --config) config=$2; shift ;;
+    --deb) deb=$2; shift ;;
     --force-drivers) drivers=(bochs snd_hda_intel) ;;
     --drivers) read -ra drivers <<<"$2"; shift ;;
     --enable) units+=("$2"); shift ;;
     --no-initramfs) rebuild=0 ;;
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
     *) vm_die "install-product.sh: unknown argument '$1'" ;;
     esac
     shift
@@ -42,6 +47,25 @@ flavour=$(vm_root_flavour "$root")
 kver=$(vm_root_kver "$root")
 
 product_hash=none
+if [[ -n $deb ]]; then
+    [[ $build == none ]] || vm_die "install-product.sh: give BUILDDIR 'none' with --deb"
+    [[ -r $deb ]] || vm_die "no package $deb"
+    stage=$(mktemp -d /tmp/vfio-bind-vm-stage.XXXXXX)
+    trap 'rm -rf "$stage"' EXIT
+    dpkg-deb -x "$deb" "$stage" || vm_die "dpkg-deb -x $deb failed"
+    product_hash=$(vm_tree_hash "$stage")
+    cp "$deb" "$root/var/tmp/vfio-bind.deb"   # vm_chroot mounts a tmpfs on /tmp
+    # --no-triggers: the package activates update-initramfs; the rebuild below (cached per
+    # configuration) does what that trigger would do.
+    if ! vm_chroot "$root" dpkg --no-triggers -i /var/tmp/vfio-bind.deb >"$stage.log" 2>&1; then
+        cat "$stage.log" >&2
+        vm_die "dpkg -i $(basename "$deb") failed in $root"
+    fi
+    rm -f "$root/var/tmp/vfio-bind.deb" "$stage.log"
+    [[ -L $root/etc/systemd/system/sysinit.target.wants/vfio-bind.service ]] ||
+        vm_die "the package did not enable vfio-bind.service"
+    vm_log "installed $(basename "$deb") into $root (dpkg -i; vfio-bind.service enabled by the package)"
+fi
 if [[ $build != none ]]; then
     [[ -d $build ]] || vm_die "no build directory $build"
     # The product must be configured for the guest's layout.

@@ -363,3 +363,32 @@ vm_initrd_key() {
     } | sha256sum | cut -c1-16
 }
 vm_initrd_cache_file() { echo "$(vm_guest_dir)/initrd/$(vm_root_flavour "$1")-$2.img"; }
+
+# Readers of the output of probes/report.sh.
+# vm_section OUT NAME: the lines of section "#### NAME".
+vm_section() {
+    awk -v n="#### $2" '$0 == n { inside = 1; next } /^#### / { inside = 0 } inside' "$1"
+}
+# The entries of vfio-bind in the journal (section journal-json), one JSON object a line.
+vm_jentries() {
+    vm_section "$1" journal-json | jq -c 'select(.SYSLOG_IDENTIFIER == "vfio-bind")' 2>/dev/null
+}
+# vm_jfield OUT MATCH FIELD: FIELD of the last entry of vfio-bind that has MATCH (KEY=VALUE, or
+# "-" for any entry).
+vm_jfield() {
+    vm_jentries "$1" | jq -rs --arg m "$2" --arg f "$3" '
+        ($m | split("=")) as $kv
+        | [.[] | select($m == "-" or (.[$kv[0]] == ($kv[1:] | join("="))))] | last // {} | .[$f] // empty'
+}
+# vm_jcount OUT MATCH: how many entries of vfio-bind have MATCH (KEY=VALUE, or "-" for any).
+vm_jcount() {
+    vm_jentries "$1" | jq -rs --arg m "$2" '
+        ($m | split("=")) as $kv
+        | [.[] | select($m == "-" or (.[$kv[0]] == ($kv[1:] | join("="))))] | length'
+}
+# vm_jprint OUT: the entries of vfio-bind as "[PRIORITY] MESSAGE" lines.
+vm_jprint() {
+    vm_jentries "$1" | jq -r '"  [\(.PRIORITY)] \(.MESSAGE)"'
+}
+# vm_contains HAYSTACK NEEDLE: fixed-string test, for vm_check.
+vm_contains() { [[ $1 == *"$2"* ]]; }

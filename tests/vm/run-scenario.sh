@@ -5,11 +5,14 @@
 # Usage: run-scenario.sh --flavour initramfs-tools|dracut --probe SCRIPT [options]
 #   --build DIR        product build directory (see build-product.sh); "none" (default) installs
 #                      no product
+#   --deb FILE         install the product's Debian package instead (see build-deb.sh)
 #   --config FILE      /etc/vfio-bind.conf of the guest
 #   --force-drivers    put bochs and snd_hda_intel into the initramfs
 #   --drivers "A B"    force these drivers instead
 #   --setup SCRIPT     run SCRIPT ROOTDIR on the host before the initramfs is rebuilt
 #                      (to change the guest's configuration)
+#   --post-setup SCRIPT  run SCRIPT ROOTDIR on the host after the initramfs was rebuilt, before
+#                      the boot (e.g. edit /etc/vfio-bind.conf so that the initramfs is stale)
 #   --append ARGS      extra kernel command line arguments (may be repeated)
 #   --out FILE         probe output (default: stdout)
 #   --log FILE         serial log (default: WORKDIR/serial.log)
@@ -20,7 +23,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-flavour='' build=none probe='' config='' setup=''
+flavour='' build=none probe='' config='' setup='' post_setup=''
 install_args=()
 boot_args=()
 while (($#)); do
@@ -31,10 +34,12 @@ while (($#)); do
     --force-drivers) install_args+=(--force-drivers) ;;
     --drivers) install_args+=(--drivers "$2"); shift ;;
     --setup) setup=$2; shift ;;
+    --post-setup) post_setup=$2; shift ;;
+    --deb) install_args+=(--deb "$2"); shift ;;
     --probe) probe=$2; shift ;;
     --append | --out | --log | --timeout) boot_args+=("$1" "$2"); shift ;;
     --ovmf) boot_args+=(--ovmf) ;;
-    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
     *) vm_die "run-scenario.sh: unknown argument '$1'" ;;
     esac
     shift
@@ -59,6 +64,7 @@ t_copy=$(vm_elapsed "$t0")
 t0=$(vm_now)
 [[ -z $setup ]] || "$setup" "$workdir/root"
 "$VM_LIB_DIR/install-product.sh" "$workdir/root" "$build" "${install_args[@]}"
+[[ -z $post_setup ]] || "$post_setup" "$workdir/root"
 t_install=$(vm_elapsed "$t0")
 
 t0=$(vm_now)

@@ -1,0 +1,365 @@
+#!/bin/bash
+# Product scenarios on the real kernel, for each guest flavour (initramfs-tools, dracut), with
+# bochs and snd_hda_intel forced into the initramfs (so udev there would bind the "GPU" pair).
+# The product is installed from its Debian package (build-deb.sh), as an administrator would.
+#
+# Boots per flavour (independent scenarios share a boot):
+#   A   [gpu] 01:00.0 functions=all: both functions claimed in the initramfs before udev, no
+#       host driver ever bound them, /dev/vfio/GROUP, the journal report (also via -u); then at
+#       run time release (back to bochs-drm / snd_hda_intel) and apply (back to vfio-pci), with
+#       status --json agreeing with sysfs after each step
+#   BE  initramfs built with the package's all-comments configuration, then /etc/vfio-bind.conf
+#       changed to [gpu] 01:00.0 only: 01:00.1 stays on snd_hda_intel and the report names it
+#       (group not viable); the report says the initramfs is stale, with the flavour's command
+#   C   [gpu] 01:00.0 expect=10de:2684 and [disk] 00:05.0 (the root disk's controller): both
+#       left alone, error entries id-mismatch / holds-filesystem, boot completes
+#   D   config A with vfio_bind=0: nothing claimed, host drivers bound in the initramfs, one
+#       "disabled" entry; also the lab's own topology checks (groups, boot VGA)
+#   D2  config A with rd.vfio_bind=0: claimed in the root stage, the report says why
+#   F   OVMF, [vga] 00:01.0 (the boot VGA, efifb on it): what happens, and what the report says
+#
+# Usage: scenarios.sh [--only A,BE,C,D,D2,F] [--deb FILE] [--recheck DIR] [FLAVOUR...]
+#   --recheck DIR   no boots: run the checks again on the outputs a previous run left in DIR
+# Ends with "N passed, N failed"; exit status 0 when nothing failed.
+# Environment: VFIO_BIND_VM_RESULTS=DIR keeps the outputs and serial logs there.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+only='' deb='' recheck=''
+flavours=()
+while (($#)); do
+    case $1 in
+    --only) only=,$2,; shift ;;
+    --deb) deb=$2; shift ;;
+    --recheck) recheck=$2; shift ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) vm_check_flavour "$1"; flavours+=("$1") ;;
+    esac
+    shift
+done
+((${#flavours[@]})) || flavours=("${VM_FLAVOURS[@]}")
+vm_require_root
+
+t_suite=$(vm_now)
+out_dir=${recheck:-${VFIO_BIND_VM_RESULTS:-$(mktemp -d /tmp/vfio-bind-vm-scenarios.XXXXXX)}}
+mkdir -p "$out_dir"
+vm_log "results in $out_dir"
+
+"$VM_LIB_DIR/build-guest.sh" "${flavours[@]}" >/dev/null
+if [[ -n $recheck ]]; then
+    deb=none
+elif [[ -z $deb ]]; then
+    t0=$(vm_now)
+    deb=$("$VM_LIB_DIR/build-deb.sh" "$out_dir/deb")
+    vm_log "package built in $(vm_elapsed "$t0") s: $deb"
+fi
+
+GPU=0000:01:00.0
+AUDIO=0000:01:00.1
+VGA=0000:00:01.0
+DISK=0000:00:05.0
+
+# Configurations and guest-side probes.
+cfg=$out_dir/config
+mkdir -p "$cfg"
+cat >"$cfg/a.conf" <<'CONF'
+# GPU and its HDMI audio, by address
+[gpu]
+address = 0000:01:00.0
+functions = all
+CONF
+cat >"$cfg/b.conf" <<'CONF'
+# only the GPU function: its HDMI audio stays with the host
+[gpu]
+address = 0000:01:00.0
+CONF
+cat >"$cfg/c.conf" <<'CONF'
+# the slot holds another card than expected, and the root disk's controller
+[gpu]
+address = 0000:01:00.0
+expect = 10de:2684
+
+[disk]
+address = 0000:00:05.0
+CONF
+cat >"$cfg/f.conf" <<'CONF'
+# the firmware's boot display
+[vga]
+address = 0000:00:01.0
+CONF
+cat >"$cfg/post-b.sh" <<POST
+#!/bin/sh
+# The administrator edits the configuration and reboots without rebuilding the initramfs.
+install -m 0644 "$cfg/b.conf" "\$1/etc/vfio-bind.conf"
+POST
+chmod +x "$cfg/post-b.sh"
+for kind in plain runtime; do
+    args=''
+    [[ $kind == runtime ]] && args='--verbose-journal --runtime'
+    cat >"$cfg/probe-$kind.sh" <<PROBE
+#!/bin/bash
+/usr/lib/vfio-bind-vm/probes/inventory.sh
+/usr/lib/vfio-bind-vm/probes/report.sh $args
+PROBE
+    chmod +x "$cfg/probe-$kind.sh"
+done
+
+rebuild_command() {
+    case $1 in
+    initramfs-tools) echo 'update-initramfs -u -k all' ;;
+    dracut) echo 'dracut -f --regenerate-all' ;;
+    esac
+}
+
+results=()
+timings=()
+# boot TAG FLAVOUR [run-scenario options]: one boot; on failure the serial log's relevant part.
+boot() {
+    local tag=$1 flavour=$2 rc=0 t
+    shift 2
+    local o=$out_dir/$tag.out log=$out_dir/$tag.log
+    t=$(vm_now)
+    echo
+    echo "=== $tag"
+    "$VM_LIB_DIR/run-scenario.sh" --flavour "$flavour" --deb "$deb" --force-drivers \
+        --out "$o" --log "$log" "$@" 2>"$out_dir/$tag.err" || rc=$?
+    grep -E '^TIMING' "$out_dir/$tag.err" >&2 || true
+    vm_check "$tag: the guest reached multi-user.target and the probe ran" test "$rc" = 0
+    if ((rc != 0)); then
+        grep -vE '^-----|^\[vm' "$out_dir/$tag.err" | tail -n 100 >&2 || true
+        timings+=("$tag: $(vm_elapsed "$t") s (no probe output)")
+        return 1
+    fi
+    timings+=("$tag: $(vm_elapsed "$t") s ($(grep '^TIMING' "$out_dir/$tag.err" | cut -d' ' -f3-5))")
+}
+
+# The serial log lines that matter when an assertion failed: the product's lines, binds of the
+# devices under test, and the boot's milestones.
+show_log() {
+    local tag=$1
+    echo "----- $tag: serial log (vfio-bind, binds of the devices under test, milestones) -----"
+    awk '/^==== VFIO-BIND-VM BEGIN/ { skip = 1 } !skip { print } /^==== VFIO-BIND-VM END/ { skip = 0 }' \
+        "$out_dir/$tag.log" |
+        grep -aE 'vfio|0000:01:00\.[01]|0000:00:0[15]\.0|Run /init|running in system mode|efifb|vgaarb|Reached target|Failed|error' |
+        tail -n 60 || true
+    echo "----- $tag: the report -----"
+    vm_jprint "$out_dir/$tag.out"
+    echo "----- end of $tag -----"
+}
+
+# run_checks TAG FUNCTION: run FUNCTION's checks; print the log excerpt when one failed.
+run_checks() {
+    local tag=$1 fn=$2 before=$VM_FAILED t
+    t=$(vm_now)
+    "$fn" "$out_dir/$tag.out" "$tag" "${@:3}"
+    if ((VM_FAILED > before)); then
+        show_log "$tag"
+        results+=("$tag: FAILED ($((VM_FAILED - before)) checks)")
+    else
+        results+=("$tag: ok")
+    fi
+}
+
+drv() { vm_inv_dev "$1" "$2" driver; }
+# The drivers the driver core bound to BDF (dyndbg lines of the probe's binds section).
+bound_drivers() {
+    vm_section "$1" binds | grep -F "$2" | grep -E 'driver_bound|bound device' |
+        sed -nE "s/.*driver: '([^']+)': driver_bound.*/\1/p; s/.*bound device [^ ]+ to driver ([^ ]+).*/\1/p" |
+        sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+# Whether a driver was ever offered the device (really_probe's "probing driver X with device BDF").
+probed_by() {
+    vm_section "$1" binds | grep -F "$2" | grep -qE "probing driver $3 with device"
+}
+jf() { vm_jfield "$1" "VFIO_BIND_DEVICE=$2" "$3"; }
+# status_agrees OUT SECTION-LINE-PREFIX: status --json's driver equals sysfs for both functions.
+json_driver() { jq -r --arg a "$2" '.devices[] | select(.address == $a) | .driver // "none"' <<<"$1"; }
+json_field() { jq -r --arg a "$2" --arg f "$3" '.devices[] | select(.address == $a) | .[$f] | tostring' <<<"$1"; }
+
+# ---------------------------------------------------------------------------------------------
+checks_a() {
+    local o=$1 tag=$2 flavour=$3 g init root json step
+    for b in $GPU $AUDIO; do
+        vm_check "$tag: $b on vfio-pci after boot" test "$(drv "$o" $b)" = vfio-pci
+        vm_check "$tag: the driver core bound $b to vfio-pci only (bound: $(bound_drivers "$o" $b))" \
+            test "$(bound_drivers "$o" $b)" = vfio-pci
+        vm_check "$tag: $b was bound in the initramfs (before the real root's systemd)" \
+            vm_lt "$(vm_inv_time "$o" bind:$b)" "$(vm_inv_time "$o" root)"
+        vm_check "$tag: $b: report says claimed" test "$(jf "$o" $b VFIO_BIND_RESULT)" = claimed
+        vm_check "$tag: $b: report says stage initramfs" test "$(jf "$o" $b VFIO_BIND_STAGE)" = initramfs
+        vm_check "$tag: $b: report's previous driver is none" test "$(jf "$o" $b VFIO_BIND_PREVIOUS_DRIVER)" = none
+        vm_check "$tag: $b: report: driver vfio-pci, group viable, priority info" \
+            test "$(jf "$o" $b VFIO_BIND_DRIVER) $(jf "$o" $b VFIO_BIND_GROUP_VIABLE) $(jf "$o" $b PRIORITY)" = "vfio-pci yes 6"
+        vm_check "$tag: $b: entry carries OBJECT_SYSTEMD_UNIT=vfio-bind.service" \
+            test "$(jf "$o" $b OBJECT_SYSTEMD_UNIT)" = vfio-bind.service
+        vm_check "$tag: $b: message says claimed in the initramfs before udev" \
+            vm_contains "$(jf "$o" $b MESSAGE)" "claimed in the initramfs before udev (previous driver: none)"
+        vm_check "$tag: journalctl -b -u vfio-bind (plain) shows $b" \
+            grep -qF "$b" <<<"$(vm_section "$o" journal-plain)"
+        vm_check "$tag: the initramfs state records $b none -> vfio-pci" \
+            grep -qP "^device\t$b\t(none|-)\tvfio-pci\tclaimed\t" <<<"$(vm_section "$o" state)"
+    done
+    vm_check "$tag: bochs-drm was never offered $GPU" eval '! probed_by "$o" $GPU bochs-drm'
+    vm_check "$tag: snd_hda_intel was never offered $AUDIO" eval '! probed_by "$o" $AUDIO snd_hda_intel'
+    g=$(jf "$o" $GPU VFIO_BIND_IOMMU_GROUP)
+    vm_check "$tag: report's group ($g) is the sysfs group" test "$g" = "$(vm_inv_dev "$o" $GPU group)"
+    vm_check "$tag: /dev/vfio/$g exists" grep -qx "$g" <<<"$(vm_section "$o" dev-vfio)"
+    vm_check "$tag: summary: 2 of 2 functions on vfio-pci, claimed in the initramfs before udev" \
+        test "$(vm_jfield "$o" VFIO_BIND_KIND=summary MESSAGE)" = "2 of 2 functions on vfio-pci, claimed in the initramfs before udev"
+    vm_check "$tag: journalctl -u finds every entry of vfio-bind ($(vm_section "$o" journal-ident | tr '\n' ' '))" \
+        eval '[[ $(vm_section "$o" journal-ident | tr "\n" " ") =~ ^entries=([1-9][0-9]*)\ unit_entries=([0-9]+)\  && ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]]'
+    vm_check "$tag: no host note (stale, missing initramfs, iommu)" test "$(vm_jcount "$o" VFIO_BIND_KIND=initramfs-stale)$(vm_jcount "$o" VFIO_BIND_KIND=initramfs-missing)$(vm_jcount "$o" VFIO_BIND_KIND=iommu-off)" = 000
+    vm_check "$tag: vfio-bind.service succeeded" grep -qx 'Result=success' <<<"$(vm_section "$o" unit)"
+
+    json=$(vm_section "$o" status-json | head -n1)
+    for b in $GPU $AUDIO; do
+        vm_check "$tag: boot: status --json for $b: driver vfio-pci, verdict ok, ok true" \
+            test "$(json_driver "$json" $b) $(json_field "$json" $b verdict) $(json_field "$json" $b ok)" = "vfio-pci ok true"
+    done
+    vm_check "$tag: boot: status exits 0" grep -qx 'rc=0' <<<"$(vm_section "$o" status-json)"
+
+    # Run time: release, then apply.
+    local -A want=([release:$GPU]=bochs-drm [release:$AUDIO]=snd_hda_intel [apply:$GPU]=vfio-pci [apply:$AUDIO]=vfio-pci)
+    for step in release apply; do
+        local sec
+        sec=$(vm_section "$o" "runtime-$step")
+        vm_check "$tag: vfio-bind $step exits 0" grep -qx "rc $step 0" <<<"$sec"
+        json=$(sed -n "s/^json $step //p" <<<"$sec")
+        for b in $GPU $AUDIO; do
+            local s
+            s=$(awk -v s="$step" -v b="$b" '$1 == "sysfs" && $2 == s && $3 == b { print $4 }' <<<"$sec")
+            vm_check "$tag: after $step: $b on ${want[$step:$b]} (sysfs: $s)" test "$s" = "${want[$step:$b]}"
+            vm_check "$tag: after $step: status --json says $b is on $s" test "$(json_driver "$json" $b)" = "$s"
+        done
+        if [[ $step == release ]]; then
+            vm_check "$tag: after release: no driver_override left" \
+                test "$(json_field "$json" $GPU driver_override)$(json_field "$json" $AUDIO driver_override)" = nullnull
+            vm_check "$tag: after release: verdict host-driver" \
+                test "$(json_field "$json" $GPU verdict) $(json_field "$json" $GPU ok)" = "host-driver false"
+        else
+            vm_check "$tag: after apply: verdict ok" \
+                test "$(json_field "$json" $GPU verdict)$(json_field "$json" $AUDIO verdict)" = okok
+        fi
+    done
+}
+
+checks_be() {
+    local o=$1 tag=$2 flavour=$3 m
+    vm_check "$tag: $GPU on vfio-pci" test "$(drv "$o" $GPU)" = vfio-pci
+    vm_check "$tag: $AUDIO stays on snd_hda_intel" test "$(drv "$o" $AUDIO)" = snd_hda_intel
+    vm_check "$tag: $GPU claimed in the root stage from bochs-drm (the initramfs had no devices)" \
+        test "$(jf "$o" $GPU VFIO_BIND_STAGE) $(jf "$o" $GPU VFIO_BIND_PREVIOUS_DRIVER)" = "root bochs-drm"
+    vm_check "$tag: $GPU: VFIO_BIND_GROUP_VIABLE=no" test "$(jf "$o" $GPU VFIO_BIND_GROUP_VIABLE)" = no
+    vm_check "$tag: $GPU: warning priority" test "$(jf "$o" $GPU PRIORITY)" = 4
+    m=$(jf "$o" $GPU MESSAGE)
+    vm_check "$tag: the message names $AUDIO on snd_hda_intel as what keeps the group unusable" \
+        vm_contains "$m" "is not usable by a VM: $AUDIO (snd_hda_intel)"
+    vm_check "$tag: no entry claims $AUDIO" test "$(vm_jcount "$o" VFIO_BIND_DEVICE=$AUDIO)" = 0
+    m=$(vm_jfield "$o" VFIO_BIND_KIND=initramfs-stale MESSAGE)
+    vm_check "$tag: the report says the initramfs is stale" test -n "$m"
+    vm_check "$tag: ... with the $flavour command '$(rebuild_command "$flavour")'" \
+        vm_contains "$m" "'$(rebuild_command "$flavour")'"
+    vm_check "$tag: status --json: group_viable false" \
+        test "$(json_field "$(vm_section "$o" status-json | head -n1)" $GPU group_viable)" = false
+}
+
+checks_c() {
+    local o=$1 tag=$2 flavour=$3
+    vm_check "$tag: $GPU left on bochs-drm" test "$(drv "$o" $GPU)" = bochs-drm
+    vm_check "$tag: $DISK left on virtio-pci" test "$(drv "$o" $DISK)" = virtio-pci
+    vm_check "$tag: vfio-pci never bound $DISK" eval '[[ $(bound_drivers "$o" $DISK) != *vfio* ]]'
+    vm_check "$tag: $GPU: error, reason id-mismatch" \
+        test "$(jf "$o" $GPU PRIORITY) $(jf "$o" $GPU VFIO_BIND_REASON)" = "3 id-mismatch"
+    vm_check "$tag: $DISK: error, reason holds-filesystem" \
+        test "$(jf "$o" $DISK PRIORITY) $(jf "$o" $DISK VFIO_BIND_REASON)" = "3 holds-filesystem"
+    vm_check "$tag: both entries have a fix" test -n "$(jf "$o" $GPU VFIO_BIND_FIX)" -a -n "$(jf "$o" $DISK VFIO_BIND_FIX)"
+    vm_check "$tag: the gpu entry names the ids found" vm_contains "$(jf "$o" $GPU MESSAGE)" "1234:1111"
+    vm_check "$tag: multi-user.target reached" test -n "$(vm_inv_time "$o" multi_user | tr -d -)"
+    vm_check "$tag: the initramfs stage left $DISK alone" \
+        eval '! grep -qP "^device\t$DISK\t[^\t]*\tvfio-pci\t" <<<"$(vm_section "$o" state)"'
+}
+
+checks_d() {
+    local o=$1 tag=$2 flavour=$3 g init root
+    vm_check "$tag: $GPU on bochs-drm" test "$(drv "$o" $GPU)" = bochs-drm
+    vm_check "$tag: $AUDIO on snd_hda_intel" test "$(drv "$o" $AUDIO)" = snd_hda_intel
+    vm_check "$tag: exactly one entry of vfio-bind" test "$(vm_jcount "$o" -)" = 1
+    vm_check "$tag: it is the kill switch's" \
+        test "$(vm_jfield "$o" VFIO_BIND_KIND=disabled MESSAGE)" = "vfio-bind is disabled by vfio_bind=0 on the kernel command line: nothing was claimed"
+    vm_check "$tag: no driver_override was written" \
+        eval '[[ $(vm_section "$o" status-json | head -n1 | jq -r "[.devices[].driver_override] | map(select(. != null)) | length") == 0 ]]'
+    # The lab itself (what smoke.sh checks): topology, and host drivers bind in the initramfs.
+    g=$(vm_inv_dev "$o" $GPU group)
+    vm_check "$tag: lab: group $g is exactly {$GPU $AUDIO}" test "$(vm_inv_group "$o" "$g")" = "$GPU $AUDIO"
+    vm_check "$tag: lab: $VGA is the boot VGA, in another group" \
+        test "$(vm_inv_dev "$o" $VGA boot_vga)" = 1 -a "$(vm_inv_dev "$o" $VGA group)" != "$g"
+    init=$(vm_inv_time "$o" init) root=$(vm_inv_time "$o" root)
+    for b in $GPU $AUDIO; do
+        vm_check "$tag: lab: the host driver bound $b in the initramfs ($init < $(vm_inv_time "$o" bind:$b) < $root)" \
+            eval 'vm_lt "$init" "$(vm_inv_time "$o" bind:$b)" && vm_lt "$(vm_inv_time "$o" bind:$b)" "$root"'
+    done
+}
+
+checks_d2() {
+    local o=$1 tag=$2 flavour=$3
+    for b in $GPU $AUDIO; do
+        vm_check "$tag: $b on vfio-pci" test "$(drv "$o" $b)" = vfio-pci
+        vm_check "$tag: $b: stage root" test "$(jf "$o" $b VFIO_BIND_STAGE)" = root
+    done
+    vm_check "$tag: $GPU: previous driver bochs-drm (it bound in the initramfs; got: $(jf "$o" $GPU VFIO_BIND_PREVIOUS_DRIVER))" \
+        test "$(jf "$o" $GPU VFIO_BIND_PREVIOUS_DRIVER)" = bochs-drm
+    vm_check "$tag: the report says the initramfs stage was disabled by rd.vfio_bind=0" \
+        vm_contains "$(vm_jfield "$o" VFIO_BIND_KIND=initramfs-disabled MESSAGE)" "disabled by rd.vfio_bind=0"
+    vm_check "$tag: summary: claimed in the root stage" \
+        test "$(vm_jfield "$o" VFIO_BIND_KIND=summary MESSAGE)" = "2 of 2 functions on vfio-pci, claimed in the root stage"
+}
+
+checks_f() {
+    local o=$1 tag=$2 flavour=$3 m
+    echo "$tag: observed: $VGA on $(drv "$o" $VGA); $(vm_section "$o" display | head -n1)"
+    vm_section "$o" display | grep -iE 'vgaarb|efifb|vfio|remov|conflict' | sed "s/^/$tag: dmesg: /" | head -n 12
+    vm_jprint "$o" | sed "s/^/$tag: report:/"
+    vm_check "$tag: $VGA is the boot VGA" test "$(vm_inv_dev "$o" $VGA boot_vga)" = 1
+    vm_check "$tag: efifb was set up by the firmware" grep -qi 'efifb' <<<"$(vm_section "$o" display)"
+    vm_check "$tag: $VGA on vfio-pci" test "$(drv "$o" $VGA)" = vfio-pci
+    m=$(jf "$o" $VGA MESSAGE)
+    vm_check "$tag: the report warns that $VGA is the firmware's boot display" \
+        vm_contains "$m" "is the firmware's boot display"
+    vm_check "$tag: $VGA: warning priority" test "$(jf "$o" $VGA PRIORITY)" = 4
+    vm_check "$tag: efifb is gone from /proc/fb" eval '! grep -qi efi <<<"$(vm_section "$o" display | head -n1)"'
+}
+
+declare -A sc_checks=([A]=checks_a [BE]=checks_be [C]=checks_c [D]=checks_d [D2]=checks_d2 [F]=checks_f)
+declare -A sc_args=(
+    [A]="--config $cfg/a.conf --probe $cfg/probe-runtime.sh"
+    [BE]="--post-setup $cfg/post-b.sh --probe $cfg/probe-plain.sh"
+    [C]="--config $cfg/c.conf --probe $cfg/probe-plain.sh"
+    [D]="--config $cfg/a.conf --probe $cfg/probe-plain.sh --append vfio_bind=0"
+    [D2]="--config $cfg/a.conf --probe $cfg/probe-plain.sh --append rd.vfio_bind=0"
+    [F]="--config $cfg/f.conf --probe $cfg/probe-plain.sh --ovmf"
+)
+for flavour in "${flavours[@]}"; do
+    for sc in A BE C D D2 F; do
+        [[ -z $only || $only == *",$sc,"* ]] || continue
+        tag=$sc-$flavour
+        if [[ -n $recheck ]]; then
+            [[ -s $out_dir/$tag.out ]] || continue
+            run_checks "$tag" "${sc_checks[$sc]}" "$flavour"
+            continue
+        fi
+        # shellcheck disable=SC2086 # the arguments above are word lists
+        if boot "$tag" "$flavour" ${sc_args[$sc]}; then
+            run_checks "$tag" "${sc_checks[$sc]}" "$flavour"
+        else
+            results+=("$tag: FAILED (no probe output)")
+        fi
+    done
+done
+
+echo
+echo "results:"
+printf '  %s\n' "${results[@]}"
+echo "wall times:"
+printf '  %s\n' "${timings[@]}"
+echo "suite: $(vm_elapsed "$t_suite") s"
+vm_summary
