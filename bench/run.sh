@@ -392,10 +392,14 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sed -n 1p)
         cat "$here/findings.md"
         echo
     fi
-    echo "## Boot time to claim (VM)"
-    echo
-    echo "Time from boot to the functions being on vfio-pci, against driverctl, in a real guest kernel:"
-    echo "measured by the VM suite (tests/vm), not by this script."
+    # The boot benchmark boots real kernels for minutes: bench/vm-boot.sh writes bench/vm-boot.md, kept here.
+    if [ -f "$here/vm-boot.md" ]; then
+        cat "$here/vm-boot.md"
+    else
+        echo "## Boot: time until the GPU pair is on vfio-pci"
+        echo
+        echo "Not measured yet: run bench/vm-boot.sh (root, real kernel in QEMU)."
+    fi
 } >"$out.tmp"
 mv "$out.tmp" "$out"
 if [ "$quick" = 1 ]; then cat "$out"; fi
