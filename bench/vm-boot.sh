@@ -87,6 +87,16 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (
         done
     done
     echo
+    echo "Target: claimed at most half as long after kernel start as with driverctl."
+    echo
+    for flavour in "${flavours[@]}"; do
+        v=$(awk -v f="$flavour" '$1 == f && $2 == "vfio-bind" && $3 != "-" { print $3 }' "$samples" | median)
+        d=$(awk -v f="$flavour" '$1 == f && $2 == "driverctl" && $3 != "-" { print $3 }' "$samples" | median)
+        awk -v f="$flavour" -v v="$v" -v d="$d" 'BEGIN {
+            if (v == "-" || d == "-") { printf "- %s: not measured\n", f; exit }
+            printf "- %s: %.2fx driverctl'"'"'s time: %s\n", f, v / d, (v / d <= 0.5) ? "met" : "**not met**" }'
+    done
+    echo
     echo "Raw samples (flavour contender claimed-at host-first unit-s initramfs-stage-s functions-not-on-vfio):"
     echo
     sed 's/^/    /' "$samples"
