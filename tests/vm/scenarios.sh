@@ -353,8 +353,10 @@ declare -A sc_args=(
     [A]="--config $cfg/a.conf --probe $cfg/probe-runtime.sh"
     [BE]="--config $cfg/e-initramfs.conf --post-setup $cfg/post-b.sh --probe $cfg/probe-plain.sh"
     # When the root disk goes missing, end the boot soon: initramfs-tools panics after its
-    # rootdelay (panic=-1 reboots, QEMU exits); dracut would wait and then sit in its shell.
-    [C]="--config $cfg/c.conf --probe $cfg/probe-plain.sh --append rd.timeout=20 --append rd.emergency=poweroff"
+    # rootdelay (panic=-1 reboots, QEMU exits); dracut gives up on the device after rd.timeout
+    # and then sits in systemd's emergency shell (rd.emergency=poweroff does not apply to it),
+    # so the boot's own time limit is lower here (a good boot takes 35-60 s).
+    [C]="--config $cfg/c.conf --probe $cfg/probe-plain.sh --append rd.timeout=20 --timeout 120"
     [D]="--config $cfg/a.conf --probe $cfg/probe-plain.sh --append vfio_bind=0"
     [D2]="--config $cfg/a.conf --probe $cfg/probe-plain.sh --append rd.vfio_bind=0"
     [F]="--config $cfg/f.conf --probe $cfg/probe-plain.sh --ovmf"
