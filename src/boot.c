@@ -24,6 +24,32 @@ static const char *rebuild_command(const char *root) {
         return "update-initramfs -u -k all (initramfs-tools) or dracut -f --regenerate-all (dracut)";
 }
 
+/* Warnings the initramfs stage saw that this stage cannot see any more (its own claim removed the cause,
+ * as with a firmware framebuffer) belong in the report the user reads. */
+static void carry_over_notes(Run *run, const StateFile *early) {
+        for (size_t i = 0; i < early->n_notes; i++) {
+                const StateNote *sn = &early->notes[i];
+                for (size_t j = 0; j < run->n_devices; j++) {
+                        DeviceReport *d = &run->devices[j];
+                        if (!streq(d->name, sn->name))
+                                continue;
+                        bool have = false;
+                        for (size_t k = 0; k < d->notes.n && !have; k++)
+                                have = streq(d->notes.notes[k].code, sn->code);
+                        if (have)
+                                continue;
+                        /* Codes are static strings in notes: map back to ours. */
+                        const char *code = streq(sn->code, "firmware-framebuffer") ? "firmware-framebuffer"
+                                           : streq(sn->code, "boot-vga")           ? "boot-vga"
+                                           : streq(sn->code, "reset-method")       ? "reset-method"
+                                           : streq(sn->code, "no-reset")           ? "no-reset"
+                                                                                   : "initramfs-note";
+                        (void) note_add(&d->notes, sn->severity == SEVERITY_ERROR ? SEVERITY_ERROR : SEVERITY_WARNING,
+                                        code, strdup_or_null(sn->message), strdup_or_null(sn->fix));
+                }
+        }
+}
+
 int boot_stage(const char *root, const char *config_path, const char *stage) {
         _cleanup_config_ Config *config = NULL;
         _cleanup_free_ char *cmdline = NULL;
@@ -53,6 +79,11 @@ int boot_stage(const char *root, const char *config_path, const char *stage) {
         }
 
         run.facts.udev_running = host_udev_running(root);
+        if (initramfs) {
+                r = host_facts_add_recorded_storage(&run.facts, root);
+                if (r < 0 && r != -ENOENT)
+                        fprintf(stderr, "vfio-bind: cannot read %s%s: %s\n", root, STORAGE_RECORD, strerror(-r));
+        }
 
         bool skip = disabled || (initramfs && initramfs_disabled) || config->missing;
         if (!skip) {
@@ -86,12 +117,18 @@ int boot_stage(const char *root, const char *config_path, const char *stage) {
                         ctx.initramfs = INITRAMFS_MISSING;
                 } else {
                         ctx.initramfs_state = &early;
-                        if (early.disabled)
+                        if (early.disabled) {
+                                /* It claimed nothing and saw nothing worth reporting: this stage's view wins. */
                                 ctx.initramfs = INITRAMFS_DISABLED;
+                                ctx.initramfs_state = NULL;
+                        }
                         else if (early.config_hash != config->hash || early.config_present != !config->missing)
                                 ctx.initramfs = INITRAMFS_STALE;
                 }
         }
+
+        if (ctx.initramfs_state)
+                carry_over_notes(&run, ctx.initramfs_state);
 
         r = report_build(&run, &ctx, &report);
         if (r >= 0) {

@@ -338,8 +338,8 @@ static void add_device_notes(Run *run, DeviceReport *d) {
 
         if (dev->boot_vga == 1)
                 note_add(&d->notes, SEVERITY_WARNING, "boot-vga",
-                         format_alloc("%s is the firmware's boot display: the host console goes dark when it is "
-                                      "claimed", d->name),
+                         format_alloc("%s is the firmware's boot display: claiming it takes the host's console away",
+                                      d->name),
                          strdup("keep a second display device for the host, or plan for a headless host"));
 
         const FramebufferRange *fb = host_facts_framebuffer_on(&run->facts, run->root, d->name);
@@ -1047,6 +1047,9 @@ static void release_one(Run *run, DeviceReport *d) {
                 return;
         }
         d->result = RESULT_RELEASED;
+        pci_device_free(d->dev);
+        d->dev = NULL;
+        (void) pci_device_load(run->root, d->name, &d->dev);
         if (!driver)
                 note_add(&d->notes, SEVERITY_INFO, "no-host-driver",
                          format_alloc("no host driver took %s; it stays unbound", d->name),

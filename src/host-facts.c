@@ -386,3 +386,89 @@ const FramebufferRange *host_facts_framebuffer_on(const HostFacts *f, const char
         }
         return NULL;
 }
+
+/* The PCI functions in a sysfs device path: every component shaped like a canonical address. */
+static int add_functions_of_path(const char *path, char ***list, size_t *n) {
+        _cleanup_free_ char *copy = strdup(path);
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                if (!pci_address_is_canonical(c))
+                        continue;
+                bool seen = false;
+                for (size_t i = 0; i < *n && !seen; i++)
+                        seen = streq((*list)[i], c);
+                if (seen)
+                        continue;
+                char **a = realloc(*list, (*n + 1) * sizeof(*a));
+                if (!a)
+                        return -ENOMEM;
+                *list = a;
+                if (!((*list)[*n] = strdup(c)))
+                        return -ENOMEM;
+                (*n)++;
+        }
+        return 0;
+}
+
+int host_facts_write_storage(const HostFacts *f, FILE *out) {
+        char **functions = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        for (size_t i = 0; i < f->n_mounts && r >= 0; i++)
+                for (size_t j = 0; j < f->mounts[i].n_pci_paths && r >= 0; j++)
+                        r = add_functions_of_path(f->mounts[i].pci_paths[j], &functions, &n);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *mounts = NULL;
+                if (r >= 0)
+                        r = host_facts_mounts_on(f, functions[i], &mounts);
+                if (r >= 0 && mounts)
+                        fprintf(out, "%s\t%s\n", functions[i], mounts);
+                free(functions[i]);
+        }
+        free(functions);
+        return r;
+}
+
+int host_facts_add_recorded_storage(HostFacts *f, const char *root) {
+        _cleanup_free_ char *text = NULL;
+        char path[PATH_MAX];
+        char *save = NULL;
+        int r;
+
+        r = read_full_file(root_path(path, root, STORAGE_RECORD), &text, NULL);
+        if (r < 0)
+                return r;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *tab = strchr(line, '\t');
+                if (!tab)
+                        continue;
+                *tab = 0;
+                if (!pci_address_is_canonical(line))
+                        continue;
+                MountedBlock m = {};
+                /* A path whose only PCI component is the function: what host_facts_mounts_on() matches. */
+                char *fake = format_alloc("/recorded/%s", line);
+                m.mountpoint = format_alloc("%s (recorded when the initramfs was built)", tab + 1);
+                m.source = strdup("");
+                m.pci_paths = calloc(1, sizeof(char *));
+                MountedBlock *a = realloc(f->mounts, (f->n_mounts + 1) * sizeof(*a));
+                if (!fake || !m.mountpoint || !m.source || !m.pci_paths || !a) {
+                        free(fake);
+                        free(m.mountpoint);
+                        free(m.source);
+                        free(m.pci_paths);
+                        if (a)
+                                f->mounts = a;
+                        return -ENOMEM;
+                }
+                m.pci_paths[0] = fake;
+                m.n_pci_paths = 1;
+                f->mounts = a;
+                f->mounts[f->n_mounts++] = m;
+        }
+        return 0;
+}

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pci-address.h"
 
@@ -41,6 +42,17 @@ typedef struct HostFacts {
 
 int host_facts_load(const char *root, HostFacts *ret);
 void host_facts_clear(HostFacts *f);
+
+/* The initramfs runs before the root filesystem is mounted, and usually before the disk driver is loaded:
+ * it cannot see which controller will hold "/". So the initramfs hooks record, when the image is built, which
+ * PCI functions hold mounted filesystems (STORAGE_RECORD below the root); the initramfs stage treats them as
+ * holding those filesystems. */
+#define STORAGE_RECORD "/etc/vfio-bind.storage"
+
+/* "ADDRESS<TAB>MOUNTPOINTS" per controller holding mounted filesystems, as the record stores it. */
+int host_facts_write_storage(const HostFacts *f, FILE *out);
+/* Add the record's controllers as holders of their filesystems. -ENOENT when there is no record. */
+int host_facts_add_recorded_storage(HostFacts *f, const char *root);
 
 /* The mount points that live on the controller DEVICE, comma separated; NULL when none. */
 int host_facts_mounts_on(const HostFacts *f, const char *device, char **ret);

@@ -5,6 +5,7 @@
 #include "build-config.h"
 #include "config.h"
 #include "engine.h"
+#include "host-facts.h"
 #include "macro.h"
 #include "output.h"
 
@@ -38,6 +39,7 @@ static void help(FILE *f) {
               "  status                show each configured function, its driver, group and verdict\n"
               "  release [ADDRESS...]  give functions back to the host (all configured ones by default)\n"
               "  boot --stage=STAGE    what the initramfs (STAGE=initramfs) and the boot unit (STAGE=root) run\n"
+              "  storage               list the PCI functions holding mounted filesystems (for initramfs hooks)\n"
               "\n"
               "Options:\n"
               "  --config FILE   read FILE instead of " CONFIG_FILE "\n"
@@ -59,7 +61,7 @@ static int parse_verb(const char *s, Verb *ret) {
                 Verb verb;
         } verbs[] = {
                 { "apply", VERB_APPLY }, { "check", VERB_CHECK }, { "status", VERB_STATUS },
-                { "release", VERB_RELEASE }, { "boot", VERB_BOOT },
+                { "release", VERB_RELEASE }, { "boot", VERB_BOOT }, { "storage", VERB_STORAGE },
         };
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(s, verbs[i].name)) {
@@ -252,6 +254,24 @@ int main(int argc, char **argv) {
         if (!config_path) {
                 free(o.addresses);
                 return EXIT_DEVICE_PROBLEM;
+        }
+
+        if (o.verb == VERB_STORAGE) {
+                /* Recorded into the initramfs: there, before "/" is mounted, it is the only way to know
+                 * which controller must not be claimed. */
+                HostFacts facts;
+                free(o.addresses);
+                r = host_facts_load(root, &facts);
+                if (r >= 0)
+                        r = host_facts_write_storage(&facts, stdout);
+                if (r >= 0 && fflush(stdout) != 0)
+                        r = -errno;
+                host_facts_clear(&facts);
+                if (r < 0) {
+                        fprintf(stderr, "vfio-bind: cannot list the storage controllers: %s\n", strerror(-r));
+                        return EXIT_DEVICE_PROBLEM;
+                }
+                return EXIT_ALL_OK;
         }
 
         if (o.verb == VERB_BOOT) {

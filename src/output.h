@@ -12,6 +12,7 @@ typedef enum Verb {
         VERB_STATUS,
         VERB_RELEASE,
         VERB_BOOT,
+        VERB_STORAGE,
 } Verb;
 
 const char *verb_to_string(Verb v);

@@ -122,7 +122,9 @@ static int add_device_entry(Report *r, const Run *run, const BootContext *ctx, c
                 if (d->notes.notes[i].severity < SEVERITY_WARNING)
                         continue;
                 char *m;
-                if (asprintf(&m, "%s. Warning: %s", e->message, d->notes.notes[i].message) < 0)
+                const Note *note = &d->notes.notes[i];
+                if (asprintf(&m, "%s. Warning: %s%s%s", e->message, note->message, note->fix ? ". Fix: " : "",
+                             note->fix ?: "") < 0)
                         return -ENOMEM;
                 free(e->message);
                 e->message = m;
@@ -195,8 +197,10 @@ int report_build(const Run *run, const BootContext *ctx, Report *ret) {
         bool configured = run->n_devices > 0;
         if (k == 0 && configured && ctx->initramfs == INITRAMFS_MISSING)
                 k = add_simple(&r, LOG_WARNING, MESSAGE_ID_INITRAMFS_STALE, "initramfs-missing",
-                               format_alloc("the initramfs stage of vfio-bind did not run, so host drivers inside the "
-                                             "initramfs could bind first: rebuild the initramfs with '%s' and reboot",
+                               format_alloc("the initramfs stage of vfio-bind did not run (the initramfs was built before "
+                                             "vfio-bind was installed or before the configuration named a device), so "
+                                             "host drivers inside the initramfs could bind first: rebuild the "
+                                             "initramfs with '%s' and reboot",
                                              ctx->rebuild_command));
         else if (k == 0 && configured && ctx->initramfs == INITRAMFS_STALE)
                 k = add_simple(&r, LOG_WARNING, MESSAGE_ID_INITRAMFS_STALE, "initramfs-stale",

@@ -57,6 +57,16 @@ int state_file_write(const char *path, const Run *run, const char *stage, bool d
                         d->usec);
                 put_field(f, d->message);
                 fputc('\n', f);
+                for (size_t j = 0; j < d->notes.n; j++) {
+                        const Note *n = &d->notes.notes[j];
+                        if (n->severity < SEVERITY_WARNING)
+                                continue;
+                        fprintf(f, "note\t%s\t%d\t%s\t", d->name, n->severity, n->code);
+                        put_field(f, n->message);
+                        fputc('\t', f);
+                        put_field(f, n->fix);
+                        fputc('\n', f);
+                }
         }
         if (fflush(f) != 0 || ferror(f)) {
                 r = -errno ?: -EIO;
@@ -119,6 +129,33 @@ int state_file_read(const char *path, StateFile *ret) {
                         snprintf(d->name, sizeof(d->name), "%s", fields[0]);
                         continue;
                 }
+                if (strncmp(line, "note\t", 5) == 0) {
+                        char *fields[5] = {};
+                        size_t n = 0;
+                        for (char *p = line + 5; p && n < 5; n++) {
+                                fields[n] = p;
+                                p = strchr(p, '\t');
+                                if (p)
+                                        *p++ = 0;
+                        }
+                        if (n < 5 || !fields[4])
+                                continue;
+                        StateNote *a = realloc(s.notes, (s.n_notes + 1) * sizeof(*a));
+                        if (!a) {
+                                state_file_clear(&s);
+                                return -ENOMEM;
+                        }
+                        s.notes = a;
+                        StateNote *sn = &s.notes[s.n_notes++];
+                        *sn = (StateNote) {
+                                .severity = atoi(fields[1]),
+                                .code = strdup(fields[2]),
+                                .message = field_dup(fields[3]),
+                                .fix = field_dup(fields[4]),
+                        };
+                        snprintf(sn->name, sizeof(sn->name), "%s", fields[0]);
+                        continue;
+                }
                 char *eq = strchr(line, '=');
                 if (!eq)
                         continue;
@@ -151,6 +188,12 @@ void state_file_clear(StateFile *s) {
                 free(s->devices[i].message);
         }
         free(s->devices);
+        for (size_t i = 0; i < s->n_notes; i++) {
+                free(s->notes[i].code);
+                free(s->notes[i].message);
+                free(s->notes[i].fix);
+        }
+        free(s->notes);
         free(s->stage);
         *s = (StateFile) {};
 }

@@ -21,6 +21,16 @@ typedef struct StateDevice {
         char *message;
 } StateDevice;
 
+/* A warning the initramfs stage saw (a framebuffer that its claim removed, for one): the root stage may no
+ * longer see the cause, so it repeats it. */
+typedef struct StateNote {
+        char name[PCI_ADDRESS_MAX];
+        int severity;
+        char *code;
+        char *message;
+        char *fix;
+} StateNote;
+
 typedef struct StateFile {
         char *stage;
         uint64_t config_hash;
@@ -30,6 +40,8 @@ typedef struct StateFile {
         uint64_t duration_usec;
         StateDevice *devices;
         size_t n_devices;
+        StateNote *notes;
+        size_t n_notes;
 } StateFile;
 
 int state_file_write(const char *path, const Run *run, const char *stage, bool disabled, uint64_t duration_usec);

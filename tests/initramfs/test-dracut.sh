@@ -89,6 +89,7 @@ unpack_image "$img" "$uroot"
 
 assert_listed "$listing" "^${SBINDIR#/}/vfio-bind$" "the binary is at $SBINDIR/vfio-bind"
 assert_listed "$listing" "^${CONFIG_FILE#/}$" "the configuration is at $CONFIG_FILE"
+assert_listed "$listing" "^etc/vfio-bind.storage$" "the record of the storage controllers is in the image"
 assert_libraries "$listing"
 assert_modules "$listing"
 assert_listed "$listing" "^usr/lib/systemd/system/$unit$" "the initrd unit is installed"

@@ -60,6 +60,7 @@ case "$bin_in_image" in /sbin | /bin) bin_in_image="/usr$bin_in_image" ;; esac
 
 assert_listed "$listing" "^${bin_in_image#/}/vfio-bind$" "the binary is at $bin_in_image/vfio-bind"
 assert_listed "$listing" "^${CONFIG_FILE#/}$" "the configuration is at $CONFIG_FILE"
+assert_listed "$listing" "^etc/vfio-bind.storage$" "the record of the storage controllers is in the image"
 assert_libraries "$listing"
 assert_modules "$listing"
 assert_listed "$listing" "^usr/lib/modules/$KVER/modules\.dep$" "modules.dep is in the image"
@@ -99,6 +100,12 @@ grep -q "^[^#]*\"$SBINDIR/vfio-bind\" boot --stage=initramfs" "$s" &&
     fail "the binary in the image is not executable"
 grep -q '^address' "$root$CONFIG_FILE" 2>/dev/null && pass "the configuration in the image names the device" ||
     fail "the configuration in the image does not name the device"
+# The record names the same controllers as the built binary finds on this machine now.
+if [ "$(cat "$root/etc/vfio-bind.storage" 2>/dev/null)" = "$("$BINARY" storage 2>/dev/null)" ]; then
+    pass "the storage record matches 'vfio-bind storage' on the build machine"
+else
+    fail "the storage record differs from 'vfio-bind storage' on the build machine"
+fi
 
 # The script's shape: valid sh, no PREREQs (what keeps it first).
 sh -n "$s" && pass "the init-top script parses" || fail "the init-top script does not parse"

@@ -129,6 +129,46 @@ START_TEST(test_root_stage_fails_visibly_on_refusal) {
 }
 END_TEST
 
+START_TEST(test_initramfs_stage_protects_recorded_root_controller) {
+        /* In the initramfs nothing is mounted yet: only the record made at build time tells. */
+        _cleanup_free_ char *storage = NULL, *early = NULL;
+        ck_assert_int_eq(scenario_tool(&storage, NULL, "storage", NULL), 0);
+        ck_assert_str_eq(storage, "0000:00:05.0\t/\n");
+        scenario_write_file("etc/vfio-bind.storage", storage);
+        scenario_write_file("proc/self/mountinfo", "");
+        scenario_write_config("[disk]\naddress = 00:05.0\n[gpu]\naddress = 01:00.0\nfunctions = all\n");
+        ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
+        _cleanup_free_ char *disk = scenario_driver("0000:00:05.0"), *gpu = scenario_driver("0000:01:00.0");
+        ck_assert_str_eq(disk, "virtio-pci");
+        ck_assert_str_eq(gpu, "vfio-pci");
+        _cleanup_free_ char *state = scenario_read_file("run/vfio-bind/initramfs.state");
+        assert_contains(state, "device\t0000:00:05.0\tvirtio-pci\tvirtio-pci\trefused\tholds-filesystem\t");
+        assert_contains(state, "mounted filesystems / (recorded when the initramfs was built)");
+}
+END_TEST
+
+START_TEST(test_disabled_initramfs_stage_does_not_hide_the_host_driver) {
+        _cleanup_free_ char *early = NULL, *out = NULL;
+        scenario_write_file("proc/cmdline", "rd.vfio_bind=0\n");
+        ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 0);
+        assert_contains(out, "VFIO_BIND_PREVIOUS_DRIVER=bochs-drm\n");
+        assert_contains(out, "VFIO_BIND_STAGE=root\n");
+}
+END_TEST
+
+START_TEST(test_initramfs_warnings_reach_the_root_report) {
+        /* A firmware framebuffer over the claimed device: gone after the claim, still worth saying. */
+        _cleanup_free_ char *early = NULL, *out = NULL;
+        scenario_write_file("proc/iomem", "fc000000-fc7fffff : BOOTFB\n");
+        ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
+        scenario_write_file("proc/iomem", "");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 0);
+        assert_contains(out, "Warning: firmware framebuffer 'BOOTFB' lives in a BAR of 0000:01:00.0");
+        assert_contains(out, "Fix: add video=efifb:off");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("boot");
         TCase *tc = tcase_create("boot");
@@ -142,6 +182,9 @@ int main(void) {
         tcase_add_test(tc, test_initramfs_only_switch);
         tcase_add_test(tc, test_late_initramfs_stage_is_reported);
         tcase_add_test(tc, test_udev_socket_alone_is_not_late);
+        tcase_add_test(tc, test_initramfs_stage_protects_recorded_root_controller);
+        tcase_add_test(tc, test_disabled_initramfs_stage_does_not_hide_the_host_driver);
+        tcase_add_test(tc, test_initramfs_warnings_reach_the_root_report);
         tcase_add_test(tc, test_root_stage_fails_visibly_on_refusal);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
