@@ -81,7 +81,7 @@ int boot_stage(const char *root, const char *config_path, const char *stage) {
         run.facts.udev_running = host_udev_running(root);
         if (initramfs) {
                 r = host_facts_add_recorded_storage(&run.facts, root);
-                if (r < 0 && r != -ENOENT)
+                if (r < 0 && r != -ENOENT && r != -ESTALE)
                         fprintf(stderr, "vfio-bind: cannot read %s%s: %s\n", root, STORAGE_RECORD, strerror(-r));
         }
 

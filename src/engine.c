@@ -37,6 +37,7 @@ static const char *const reason_names[_REASON_MAX] = {
         [REASON_GROUP_NOT_VIABLE] = "group-not-viable",
         [REASON_RELEASE_FAILED] = "release-failed",
         [REASON_DISABLED] = "disabled",
+        [REASON_ROOT_UNKNOWN] = "root-unknown",
 };
 
 static const char *const result_names[_RESULT_MAX] = {
@@ -297,6 +298,24 @@ static bool assess(Run *run, DeviceReport *d) {
                                   "name another controller, or set force = yes in [%s] if the host truly does not "
                                   "need it",
                                   label(d)));
+                return false;
+        }
+
+        /* A storage controller may hold "/" without anything saying so: in the initramfs before the root is
+         * mounted (and with no valid record of it), or with a zfs or nfs root. Never guess there. */
+        if ((dev->class >> 16) == 0x01 && !run->facts.root_located && !(d->section && d->section->force)) {
+                if (run->facts.root_unknown)
+                        set_reason(d, REASON_ROOT_UNKNOWN, NULL,
+                                   "%s is a storage controller, and the root filesystem (%s) does not say which "
+                                   "controller holds it",
+                                   d->name, run->facts.root_unknown);
+                else
+                        set_reason(d, REASON_ROOT_UNKNOWN, NULL,
+                                   "%s is a storage controller, and the root filesystem is not mounted yet: "
+                                   "whether it holds it is decided in the root stage",
+                                   d->name);
+                set_fix(d, format_alloc("set force = yes in [%s] if this controller holds nothing the host needs",
+                                        label(d)));
                 return false;
         }
 

@@ -34,6 +34,7 @@ typedef enum Reason {
         REASON_GROUP_NOT_VIABLE,
         REASON_RELEASE_FAILED,
         REASON_DISABLED,
+        REASON_ROOT_UNKNOWN,
         _REASON_MAX,
 } Reason;
 

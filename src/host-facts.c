@@ -215,21 +215,36 @@ static int load_mounts(const char *root, HostFacts *f) {
 
         for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 unsigned major, minor;
-                char mnt[PATH_MAX], source[PATH_MAX] = "";
+                char mnt[PATH_MAX], fstype[64] = "", source[PATH_MAX] = "";
                 int n = 0;
 
                 /* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS */
                 if (sscanf(line, "%*u %*u %u:%u %*s %4095s %n", &major, &minor, mnt, &n) < 3)
                         continue;
-                if (major == 0)
-                        continue; /* not a block device: tmpfs, proc, overlay, btrfs subvolumes... */
                 const char *dash = strstr(line, " - ");
                 if (dash)
-                        sscanf(dash + 3, "%*s %4095s", source);
+                        sscanf(dash + 3, "%63s %4095s", fstype, source);
+                bool is_root = streq(mnt, "/");
 
                 MountedBlock m = {};
                 char dev[PATH_MAX];
-                r = resolve_block(root, root_path(dev, root, "/sys/dev/block/%u:%u", major, minor), &m, 0);
+                if (major != 0)
+                        r = resolve_block(root, root_path(dev, root, "/sys/dev/block/%u:%u", major, minor), &m, 0);
+                else if (strncmp(source, "/dev/", 5) == 0 && !strchr(source + 5, '/'))
+                        /* btrfs shows an anonymous device number, but names its device as the source. */
+                        r = resolve_block(root, root_path(dev, root, "/sys/class/block/%s", source + 5), &m, 0);
+                else {
+                        /* tmpfs, proc, overlay... and zfs or nfs, which do not say where they live. Only "/"
+                         * matters then: without knowing its controller, no storage controller is safe. */
+                        if (is_root && !streq(fstype, "rootfs") && !streq(fstype, "tmpfs") &&
+                            !streq(fstype, "ramfs")) {
+                                free(f->root_unknown);
+                                f->root_unknown = format_alloc("%s '%s'", fstype, source);
+                                if (!f->root_unknown)
+                                        return -ENOMEM;
+                        }
+                        continue;
+                }
                 if (r < 0 || m.n_pci_paths == 0) {
                         for (size_t i = 0; i < m.n_pci_paths; i++)
                                 free(m.pci_paths[i]);
@@ -238,6 +253,8 @@ static int load_mounts(const char *root, HostFacts *f) {
                                 return r;
                         continue;
                 }
+                if (is_root)
+                        f->root_located = true;
                 m.mountpoint = unescape_mountinfo(mnt);
                 m.source = strdup(source);
                 MountedBlock *a = realloc(f->mounts, (f->n_mounts + 1) * sizeof(*a));
@@ -331,6 +348,7 @@ void host_facts_clear(HostFacts *f) {
                 free(f->framebuffers[i].name);
         free(f->framebuffers);
         free(f->cmdline);
+        free(f->root_unknown);
         *f = (HostFacts) {};
 }
 
@@ -413,7 +431,7 @@ static int add_functions_of_path(const char *path, char ***list, size_t *n) {
         return 0;
 }
 
-int host_facts_write_storage(const HostFacts *f, FILE *out) {
+int host_facts_write_storage(const HostFacts *f, const char *root, FILE *out) {
         char **functions = NULL;
         size_t n = 0;
         int r = 0;
@@ -423,10 +441,15 @@ int host_facts_write_storage(const HostFacts *f, FILE *out) {
                         r = add_functions_of_path(f->mounts[i].pci_paths[j], &functions, &n);
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *mounts = NULL;
+                unsigned long vendor = 0, device = 0;
+                char path[PATH_MAX];
                 if (r >= 0)
                         r = host_facts_mounts_on(f, functions[i], &mounts);
-                if (r >= 0 && mounts)
-                        fprintf(out, "%s\t%s\n", functions[i], mounts);
+                /* The ids let the initramfs tell a record of this machine from one made elsewhere. */
+                if (r >= 0 && mounts &&
+                    read_attr_hex(root_path(path, root, "/sys/bus/pci/devices/%s/vendor", functions[i]), &vendor) >= 0 &&
+                    read_attr_hex(root_path(path, root, "/sys/bus/pci/devices/%s/device", functions[i]), &device) >= 0)
+                        fprintf(out, "%s\t%04lx:%04lx\t%s\n", functions[i], vendor, device, mounts);
                 free(functions[i]);
         }
         free(functions);
@@ -437,22 +460,40 @@ int host_facts_add_recorded_storage(HostFacts *f, const char *root) {
         _cleanup_free_ char *text = NULL;
         char path[PATH_MAX];
         char *save = NULL;
+        size_t added = 0;
         int r;
 
         r = read_full_file(root_path(path, root, STORAGE_RECORD), &text, NULL);
         if (r < 0)
                 return r;
+
+        /* Check every line first: one that does not match this machine means the image was built
+         * elsewhere (a chroot, another host), and then none of it can be trusted. */
+        _cleanup_free_ char *copy = strdup(text);
+        if (!copy)
+                return -ENOMEM;
+        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char addr[PCI_ADDRESS_MAX + 8];
+                unsigned vendor, device;
+                unsigned long v, d;
+                if (sscanf(line, "%31s %4x:%4x", addr, &vendor, &device) != 3 || !pci_address_is_canonical(addr))
+                        return -ESTALE;
+                if (read_attr_hex(root_path(path, root, "/sys/bus/pci/devices/%s/vendor", addr), &v) < 0 ||
+                    read_attr_hex(root_path(path, root, "/sys/bus/pci/devices/%s/device", addr), &d) < 0 ||
+                    v != vendor || d != device)
+                        return -ESTALE;
+        }
+
+        save = NULL;
         for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *tab = strchr(line, '\t');
-                if (!tab)
-                        continue;
-                *tab = 0;
-                if (!pci_address_is_canonical(line))
-                        continue;
+                char *tab1 = strchr(line, '\t'), *tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL;
+                if (!tab2)
+                        return -ESTALE;
+                *tab1 = 0;
                 MountedBlock m = {};
                 /* A path whose only PCI component is the function: what host_facts_mounts_on() matches. */
                 char *fake = format_alloc("/recorded/%s", line);
-                m.mountpoint = format_alloc("%s (recorded when the initramfs was built)", tab + 1);
+                m.mountpoint = format_alloc("%s (recorded when the initramfs was built)", tab2 + 1);
                 m.source = strdup("");
                 m.pci_paths = calloc(1, sizeof(char *));
                 MountedBlock *a = realloc(f->mounts, (f->n_mounts + 1) * sizeof(*a));
@@ -469,6 +510,11 @@ int host_facts_add_recorded_storage(HostFacts *f, const char *root) {
                 m.n_pci_paths = 1;
                 f->mounts = a;
                 f->mounts[f->n_mounts++] = m;
+                added++;
         }
+        /* An empty record says the builder could not see where "/" lives: no better than none. */
+        if (added == 0)
+                return -ESTALE;
+        f->root_located = true;
         return 0;
 }

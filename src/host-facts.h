@@ -38,6 +38,10 @@ typedef struct HostFacts {
         size_t n_mounts;
         FramebufferRange *framebuffers;
         size_t n_framebuffers;
+        /* Whether we know which controller holds "/": not in the initramfs (nothing mounted yet) unless a
+         * valid record says, and not for zfs or nfs roots, whose mounts do not name a device. */
+        bool root_located;
+        char *root_unknown; /* "zfs 'rpool/ROOT/pve-1'", when "/" is mounted but cannot be located */
 } HostFacts;
 
 int host_facts_load(const char *root, HostFacts *ret);
@@ -49,9 +53,10 @@ void host_facts_clear(HostFacts *f);
  * holding those filesystems. */
 #define STORAGE_RECORD "/etc/vfio-bind.storage"
 
-/* "ADDRESS<TAB>MOUNTPOINTS" per controller holding mounted filesystems, as the record stores it. */
-int host_facts_write_storage(const HostFacts *f, FILE *out);
-/* Add the record's controllers as holders of their filesystems. -ENOENT when there is no record. */
+/* "ADDRESS<TAB>VENDOR:DEVICE<TAB>MOUNTPOINTS" per controller holding mounted filesystems. */
+int host_facts_write_storage(const HostFacts *f, const char *root, FILE *out);
+/* Add the record's controllers as holders of their filesystems. -ENOENT when there is no record, -ESTALE
+ * when it was not made on this machine (or could not see "/"): then it adds nothing. */
 int host_facts_add_recorded_storage(HostFacts *f, const char *root);
 
 /* The mount points that live on the controller DEVICE, comma separated; NULL when none. */

@@ -263,7 +263,7 @@ int main(int argc, char **argv) {
                 free(o.addresses);
                 r = host_facts_load(root, &facts);
                 if (r >= 0)
-                        r = host_facts_write_storage(&facts, stdout);
+                        r = host_facts_write_storage(&facts, root, stdout);
                 if (r >= 0 && fflush(stdout) != 0)
                         r = -errno;
                 host_facts_clear(&facts);

@@ -133,7 +133,7 @@ START_TEST(test_initramfs_stage_protects_recorded_root_controller) {
         /* In the initramfs nothing is mounted yet: only the record made at build time tells. */
         _cleanup_free_ char *storage = NULL, *early = NULL;
         ck_assert_int_eq(scenario_tool(&storage, NULL, "storage", NULL), 0);
-        ck_assert_str_eq(storage, "0000:00:05.0\t/\n");
+        ck_assert_str_eq(storage, "0000:00:05.0\t1af4:1001\t/\n");
         scenario_write_file("etc/vfio-bind.storage", storage);
         scenario_write_file("proc/self/mountinfo", "");
         scenario_write_config("[disk]\naddress = 00:05.0\n[gpu]\naddress = 01:00.0\nfunctions = all\n");
@@ -169,6 +169,26 @@ START_TEST(test_initramfs_warnings_reach_the_root_report) {
 }
 END_TEST
 
+START_TEST(test_record_from_another_machine_is_not_trusted) {
+        /* An image built in a chroot records the build host's disk: the ids give it away. Storage then
+         * waits for the root stage, which sees the mounts. */
+        _cleanup_free_ char *early = NULL, *out = NULL;
+        scenario_write_file("etc/vfio-bind.storage", "0000:00:02.0\t1af4:1042\t/\n");
+        _cleanup_free_ char *mountinfo = scenario_read_file("proc/self/mountinfo");
+        scenario_write_file("proc/self/mountinfo", "");
+        scenario_write_config("[disk]\naddress = 00:05.0\n[gpu]\naddress = 01:00.0\nfunctions = all\n");
+        ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
+        _cleanup_free_ char *state = scenario_read_file("run/vfio-bind/initramfs.state");
+        assert_contains(state, "device\t0000:00:05.0\tvirtio-pci\tvirtio-pci\trefused\troot-unknown\t");
+        assert_contains(state, "device\t0000:01:00.0\tbochs-drm\tvfio-pci\tclaimed\t");
+        scenario_write_file("proc/self/mountinfo", mountinfo);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 1);
+        assert_contains(out, "VFIO_BIND_REASON=holds-filesystem\n");
+        _cleanup_free_ char *disk = scenario_driver("0000:00:05.0");
+        ck_assert_str_eq(disk, "virtio-pci");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("boot");
         TCase *tc = tcase_create("boot");
@@ -183,6 +203,7 @@ int main(void) {
         tcase_add_test(tc, test_late_initramfs_stage_is_reported);
         tcase_add_test(tc, test_udev_socket_alone_is_not_late);
         tcase_add_test(tc, test_initramfs_stage_protects_recorded_root_controller);
+        tcase_add_test(tc, test_record_from_another_machine_is_not_trusted);
         tcase_add_test(tc, test_disabled_initramfs_stage_does_not_hide_the_host_driver);
         tcase_add_test(tc, test_initramfs_warnings_reach_the_root_report);
         tcase_add_test(tc, test_root_stage_fails_visibly_on_refusal);

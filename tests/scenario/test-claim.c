@@ -275,6 +275,25 @@ START_TEST(test_older_binding_setups_are_reported) {
 }
 END_TEST
 
+START_TEST(test_zfs_root_keeps_storage_controllers) {
+        /* A zfs root names a dataset, not a device: no storage controller is safe to take. */
+        _cleanup_free_ char *out = NULL, *out2 = NULL;
+        scenario_write_file("proc/self/mountinfo",
+                            "24 1 0:23 / / rw,relatime shared:1 - zfs rpool/ROOT/pve-1 rw,xattr,noacl\n");
+        scenario_write_config("[disk]\naddress = 00:05.0\n[gpu]\naddress = 01:00.0\nfunctions = all\n");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 1);
+        assert_contains(out, "the root filesystem (zfs 'rpool/ROOT/pve-1') does not say which controller holds it");
+        assert_contains(out, "root-unknown");
+        _cleanup_free_ char *disk = scenario_driver("0000:00:05.0"), *gpu = scenario_driver(GPU);
+        ck_assert_str_eq(disk, "virtio-pci");
+        ck_assert_str_eq(gpu, "vfio-pci");
+        scenario_write_config("[disk]\naddress = 00:05.0\nforce = yes\n");
+        ck_assert_int_eq(scenario_tool(&out2, NULL, "apply", NULL), 0);
+        _cleanup_free_ char *disk2 = scenario_driver("0000:00:05.0");
+        ck_assert_str_eq(disk2, "vfio-pci");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("claim");
         TCase *tc = tcase_create("claim");
@@ -298,6 +317,7 @@ int main(void) {
         tcase_add_test(tc, test_reset_method_and_boot_vga_notes);
         tcase_add_test(tc, test_release_refused_while_a_vm_holds_the_group);
         tcase_add_test(tc, test_older_binding_setups_are_reported);
+        tcase_add_test(tc, test_zfs_root_keeps_storage_controllers);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
 }
