@@ -341,8 +341,15 @@ static void parse_addresses(ParseState *st, DeviceSection *s, const char *value)
                         return;
                 }
                 s->address_lines = lines;
+                bool *given = realloc(s->address_domain_given, (s->n_addresses + 1) * sizeof(*given));
+                if (!given) {
+                        st->oom = -ENOMEM;
+                        return;
+                }
+                s->address_domain_given = given;
                 s->addresses[s->n_addresses] = a;
                 s->address_lines[s->n_addresses] = st->line;
+                s->address_domain_given[s->n_addresses] = pci_address_has_domain(tok);
                 s->n_addresses++;
         }
         if (n == 0)
@@ -606,6 +613,7 @@ Config *config_free(Config *c) {
                 free(c->sections[i].name);
                 free(c->sections[i].addresses);
                 free(c->sections[i].address_lines);
+                free(c->sections[i].address_domain_given);
                 free(c->sections[i].driver);
                 free(c->sections[i].reset_method);
         }

@@ -21,6 +21,7 @@ typedef struct DeviceSection {
         unsigned line;
         PciAddress *addresses;
         unsigned *address_lines;
+        bool *address_domain_given; /* "01:00.0" leaves it to us to assume domain 0000 */
         size_t n_addresses;
         bool all_functions;
         bool has_expect;

@@ -38,6 +38,7 @@ static const char *const reason_names[_REASON_MAX] = {
         [REASON_RELEASE_FAILED] = "release-failed",
         [REASON_DISABLED] = "disabled",
         [REASON_ROOT_UNKNOWN] = "root-unknown",
+        [REASON_AMBIGUOUS] = "ambiguous-address",
 };
 
 static const char *const result_names[_RESULT_MAX] = {
@@ -108,7 +109,7 @@ static DeviceReport *find_device(Run *run, const char *name) {
         return NULL;
 }
 
-static int add_device(Run *run, const DeviceSection *s, const PciAddress *a, bool sibling) {
+static int add_device(Run *run, const DeviceSection *s, const PciAddress *a, bool sibling, bool domain_given) {
         char name[PCI_ADDRESS_MAX];
 
         pci_address_format(a, name);
@@ -123,6 +124,7 @@ static int add_device(Run *run, const DeviceSection *s, const PciAddress *a, boo
         *d = (DeviceReport) {
                 .section = s,
                 .sibling = sibling,
+                .domain_given = domain_given,
                 .wanted_driver = s ? device_section_driver(s) : DEFAULT_VFIO_DRIVER,
                 .group_viable = true,
         };
@@ -160,7 +162,8 @@ int run_init(Run *run, const char *root, const Config *config) {
         /* Explicit addresses first, so that their sections own them. */
         for (size_t i = 0; config && i < config->n_sections; i++)
                 for (size_t j = 0; j < config->sections[i].n_addresses; j++) {
-                        r = add_device(run, &config->sections[i], &config->sections[i].addresses[j], false);
+                        r = add_device(run, &config->sections[i], &config->sections[i].addresses[j], false,
+                                       config->sections[i].address_domain_given[j]);
                         if (r < 0)
                                 return r;
                 }
@@ -174,7 +177,7 @@ int run_init(Run *run, const char *root, const Config *config) {
                         if (pci_slot_functions(root, &s->addresses[j], &fns, &n) < 0)
                                 continue;
                         for (size_t k = 0; k < n; k++) {
-                                r = add_device(run, s, &fns[k], true);
+                                r = add_device(run, s, &fns[k], true, s->address_domain_given[j]);
                                 if (r < 0)
                                         return r;
                         }
@@ -254,6 +257,31 @@ static const char *label(const DeviceReport *d) {
         return d->section ? d->section->name : "-";
 }
 
+/* Hosts with several PCI domains (VMD, multi-segment servers) can have "01:00.0" more than once: an
+ * address without its domain is then not an unambiguous name. Returns the other devices, or NULL. */
+static char *same_address_in_other_domains(const char *root, const PciDevice *dev) {
+        _cleanup_closedir_ DIR *dir = NULL;
+        char path[PATH_MAX], *list = NULL;
+        struct dirent *de;
+        size_t len = 0;
+
+        dir = opendir(root_path(path, root, "/sys/bus/pci/devices"));
+        if (!dir)
+                return NULL;
+        while ((de = readdir(dir))) {
+                PciAddress a;
+                if (pci_address_parse(de->d_name, &a) < 0 || a.domain == dev->address.domain ||
+                    a.bus != dev->address.bus || a.slot != dev->address.slot || a.function != dev->address.function)
+                        continue;
+                char *n = realloc(list, len + strlen(de->d_name) + 3);
+                if (!n)
+                        break;
+                list = n;
+                len += sprintf(list + len, "%s%s", len ? ", " : "", de->d_name);
+        }
+        return list;
+}
+
 /* Load the device and decide whether it may be claimed at all. Fills dev, mounts, notes. */
 static bool assess(Run *run, DeviceReport *d) {
         int r;
@@ -271,6 +299,15 @@ static bool assess(Run *run, DeviceReport *d) {
         d->mounts = NULL;
         if (host_facts_mounts_on(&run->facts, d->name, &d->mounts) < 0)
                 return set_reason(d, REASON_MISSING, NULL, "out of memory");
+
+        _cleanup_free_ char *elsewhere = d->domain_given ? NULL : same_address_in_other_domains(run->root, dev);
+        if (elsewhere) {
+                set_reason(d, REASON_AMBIGUOUS, NULL,
+                           "the address without a domain names %s, but this host has %s too", d->name, elsewhere);
+                set_fix(d, format_alloc("write the full address with its domain in [%s], e.g. %s", label(d),
+                                        d->name));
+                return false;
+        }
 
         if (d->section && d->section->invalid)
                 return set_reason(d, REASON_CONFIG_INVALID, "run 'vfio-bind check' and correct the errors it names",
@@ -1096,7 +1133,7 @@ int run_release(Run *run, char **addresses, size_t n) {
                         for (size_t j = 0; j < n_configured; j++)
                                 if (streq(configured[j].name, name))
                                         s = configured[j].section;
-                        int r = add_device(run, s, &a, false);
+                        int r = add_device(run, s, &a, false, pci_address_has_domain(addresses[i]));
                         if (r < 0)
                                 return r;
                 }

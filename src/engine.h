@@ -35,6 +35,7 @@ typedef enum Reason {
         REASON_RELEASE_FAILED,
         REASON_DISABLED,
         REASON_ROOT_UNKNOWN,
+        REASON_AMBIGUOUS,
         _REASON_MAX,
 } Reason;
 
@@ -72,6 +73,7 @@ typedef struct DeviceReport {
         const DeviceSection *section;
         char name[PCI_ADDRESS_MAX];
         bool sibling; /* added by functions = all */
+        bool domain_given;
         const char *wanted_driver;
         PciDevice *dev; /* NULL when there is no device at that address */
         char *driver_before;

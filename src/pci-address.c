@@ -97,3 +97,8 @@ int pci_address_compare(const PciAddress *a, const PciAddress *b) {
         uint64_t kb = ((uint64_t) b->domain << 16) | (b->bus << 8) | (b->slot << 3) | b->function;
         return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
+
+bool pci_address_has_domain(const char *s) {
+        const char *colon = strchr(s, ':');
+        return colon && strchr(colon + 1, ':');
+}

@@ -21,6 +21,9 @@ int pci_address_parse(const char *s, PciAddress *ret);
 /* A string of the kernel's canonical form "0000:01:00.0", without domain shortening. */
 bool pci_address_is_canonical(const char *s);
 
+/* Did the text name the domain ("0000:01:00.0") or leave it out ("01:00.0")? */
+bool pci_address_has_domain(const char *s);
+
 char *pci_address_format(const PciAddress *a, char buf[static PCI_ADDRESS_MAX]);
 
 bool pci_address_equal(const PciAddress *a, const PciAddress *b);

@@ -294,6 +294,24 @@ START_TEST(test_zfs_root_keeps_storage_controllers) {
 }
 END_TEST
 
+START_TEST(test_address_without_domain_is_ambiguous_on_multi_domain_hosts) {
+        scenario_teardown();
+        _cleanup_free_ char *host = NULL;
+        ck_assert_int_ge(asprintf(&host, "%sdevice 0001:01:00.0 id=8086:10d3 class=0x020000 group=9 driver=e1000e\n",
+                                  scenario_host), 0);
+        scenario_setup_with(host);
+        _cleanup_free_ char *out = NULL, *out2 = NULL;
+        scenario_write_config("[gpu]\naddress = 01:00.0\n");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 1);
+        assert_contains(out, "the address without a domain names 0000:01:00.0, but this host has 0001:01:00.0 too");
+        _cleanup_free_ char *gpu = scenario_driver(GPU), *nic = scenario_driver("0001:01:00.0");
+        ck_assert_str_eq(gpu, "bochs-drm");
+        ck_assert_str_eq(nic, "e1000e");
+        scenario_write_config("[gpu]\naddress = 0000:01:00.0\nfunctions = all\n");
+        ck_assert_int_eq(scenario_tool(&out2, NULL, "apply", NULL), 0);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("claim");
         TCase *tc = tcase_create("claim");
@@ -318,6 +336,7 @@ int main(void) {
         tcase_add_test(tc, test_release_refused_while_a_vm_holds_the_group);
         tcase_add_test(tc, test_older_binding_setups_are_reported);
         tcase_add_test(tc, test_zfs_root_keeps_storage_controllers);
+        tcase_add_test(tc, test_address_without_domain_is_ambiguous_on_multi_domain_hosts);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
 }
