@@ -2,11 +2,13 @@
 # bench/run.sh: vfio-bind benchmarks on simulated hosts.
 #
 # Usage:
-#   bench/run.sh [--quick] [--out FILE] BUILD_DIR
+#   bench/run.sh [--quick] [--vm] [--out FILE] BUILD_DIR
 #   bench/run.sh [--quick] [--out FILE] VFIO_BIND SIM_MKTREE KERNEL_SIM_LIB
 #
 # Full mode (default) measures 8, 64, 512 and 4096 functions, runs callgrind
 # and builds initramfs images, and writes bench/BENCHMARKS.md (or --out).
+# --vm: also run the boot benchmark in the real-kernel lab (bench/vm-boot.sh: root, about 15 minutes)
+# and put its fresh table in the report; without it the last bench/vm-boot.md is included.
 # --quick: 8 and 64 functions, 2 repetitions, no valgrind, no initramfs; the
 # report goes to a temporary file (or --out) and is printed. It checks that
 # everything still runs; it asserts nothing about timings.
@@ -21,10 +23,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 quick=0
+vm=0
 out=
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) quick=1; shift ;;
+    --vm) vm=1; shift ;;
     --out) out=$2; shift 2 ;;
     -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
     --) shift; break ;;
@@ -254,6 +258,13 @@ if [ "$quick" = 0 ]; then
     fi
 fi
 
+# ---- boot benchmark (real kernel) ----------------------------------------------
+if [ "$vm" = 1 ] && [ "$quick" = 0 ]; then
+    log "boot benchmark: bench/vm-boot.sh (every sample is a boot)"
+    bash "$here/vm-boot.sh" --out "$here/vm-boot.md" >"$WORK/vm-boot.log" 2>&1 ||
+        { tail -n 40 "$WORK/vm-boot.log" >&2; echo "run.sh: the boot benchmark failed" >&2; exit 1; }
+fi
+
 # ---- report ------------------------------------------------------------------
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sed -n 1p)
 {
@@ -392,7 +403,8 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sed -n 1p)
         cat "$here/findings.md"
         echo
     fi
-    # The boot benchmark boots real kernels for minutes: bench/vm-boot.sh writes bench/vm-boot.md, kept here.
+    # The boot benchmark boots real kernels for minutes: bench/vm-boot.sh writes bench/vm-boot.md, kept here
+    # (run now with --vm).
     if [ -f "$here/vm-boot.md" ]; then
         cat "$here/vm-boot.md"
     else
