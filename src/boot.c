@@ -38,12 +38,13 @@ static void carry_over_notes(Run *run, const StateFile *early) {
                                 have = streq(d->notes.notes[k].code, sn->code);
                         if (have)
                                 continue;
-                        /* Codes are static strings in notes: map back to ours. */
-                        const char *code = streq(sn->code, "firmware-framebuffer") ? "firmware-framebuffer"
-                                           : streq(sn->code, "boot-vga")           ? "boot-vga"
-                                           : streq(sn->code, "reset-method")       ? "reset-method"
-                                           : streq(sn->code, "no-reset")           ? "no-reset"
-                                                                                   : "initramfs-note";
+                        /* Note codes are static strings: take ours for a code we know. */
+                        static const char *const known[] = { "firmware-framebuffer", "boot-vga", "reset-method",
+                                                             "no-reset", "forced" };
+                        const char *code = "initramfs-note";
+                        for (size_t k = 0; k < ELEMENTSOF(known); k++)
+                                if (streq(sn->code, known[k]))
+                                        code = known[k];
                         (void) note_add(&d->notes, sn->severity == SEVERITY_ERROR ? SEVERITY_ERROR : SEVERITY_WARNING,
                                         code, strdup_or_null(sn->message), strdup_or_null(sn->fix));
                 }

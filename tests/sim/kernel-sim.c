@@ -41,7 +41,7 @@ static const char *sim_root(char *buf) {
 
 /* ---- small readers ---------------------------------------------------- */
 
-static int read_hex_attr(const char *dir, const char *name, unsigned *ret) {
+static int read_number_attr(const char *dir, const char *name, int base, unsigned *ret) {
         _cleanup_free_ char *p = sim_path("%s/%s", dir, name), *v = NULL;
         int r;
         if (!p)
@@ -49,20 +49,16 @@ static int read_hex_attr(const char *dir, const char *name, unsigned *ret) {
         r = sim_read_line(p, &v);
         if (r < 0)
                 return r;
-        *ret = (unsigned) strtoul(v, NULL, 16);
+        *ret = (unsigned) strtoul(v, NULL, base);
         return 0;
 }
 
+static int read_hex_attr(const char *dir, const char *name, unsigned *ret) {
+        return read_number_attr(dir, name, 16, ret);
+}
+
 static int read_uint_attr(const char *dir, const char *name, unsigned *ret) {
-        _cleanup_free_ char *p = sim_path("%s/%s", dir, name), *v = NULL;
-        int r;
-        if (!p)
-                return -ENOMEM;
-        r = sim_read_line(p, &v);
-        if (r < 0)
-                return r;
-        *ret = (unsigned) strtoul(v, NULL, 10);
-        return 0;
+        return read_number_attr(dir, name, 10, ret);
 }
 
 static char *dev_driver(const char *dir) {
