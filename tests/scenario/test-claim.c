@@ -144,11 +144,13 @@ START_TEST(test_ebusy_on_unbind) {
 END_TEST
 
 START_TEST(test_unbind_that_hangs_is_bounded) {
-        ck_assert_int_eq(sim_knob_set(scenario_root, GPU, "unbind_delay", "4"), 0);
+        /* The unbind never returns on its own; the limit is wide enough that the other devices' steps finish
+         * inside it however loaded the machine is. */
+        ck_assert_int_eq(sim_knob_set(scenario_root, GPU, "unbind_delay", "3600"), 0);
         _cleanup_free_ char *out = NULL;
-        scenario_write_config("[global]\ntimeout = 1\n[gpu]\naddress = 01:00.0\nfunctions = all\n[nic]\naddress = 00:03.0\n");
+        scenario_write_config("[global]\ntimeout = 5\n[gpu]\naddress = 01:00.0\nfunctions = all\n[nic]\naddress = 00:03.0\n");
         ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 1);
-        assert_contains(out, "gave up on 0000:01:00.0 after 1 s while unbinding from bochs-drm");
+        assert_contains(out, "gave up on 0000:01:00.0 after 5 s while unbinding from bochs-drm");
         assert_contains(out, "stuck");
         _cleanup_free_ char *audio = scenario_driver(AUDIO), *nic = scenario_driver("0000:00:03.0");
         ck_assert_str_eq(audio, "vfio-pci");

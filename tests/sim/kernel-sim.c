@@ -770,7 +770,7 @@ EXPORT int kmod_module_get_initstate(const struct kmod_module *mod) {
                         return KMOD_MODULE_GOING;
                 return -EINVAL;
         }
-        return sim_exists(dir) ? KMOD_MODULE_BUILTIN : -ENOENT;
+        return sim_exists(dir) ? (int) KMOD_MODULE_BUILTIN : -ENOENT;
 }
 
 static int register_driver(const char *root, const char *module, const char *drv) {

@@ -527,7 +527,6 @@ END_TEST
 START_TEST(test_big_host) {
         size_t cap = 4096 * 128 + 256, len = 0;
         _cleanup_free_ char *text = malloc(cap);
-        struct timespec a, b;
         ck_assert_ptr_nonnull(text);
         len += (size_t) snprintf(text + len, cap - len, "host iommu=on ir=on\ndriver e1000e ids=8086:10d3\n");
         for (unsigned bus = 0; bus < 16; bus++)
@@ -538,12 +537,11 @@ START_TEST(test_big_host) {
                                                          "driver=e1000e bar0=0x%x,128K,mem\n",
                                                          bus, slot, fn, bus * 256 + slot * 8 + fn,
                                                          0x80000000u + (bus * 256 + slot * 8 + fn) * 0x20000u);
-        clock_gettime(CLOCK_MONOTONIC, &a);
+        /* Correctness at scale only: how long the build takes is measured in bench/, never here. */
         ck_assert_int_eq(sim_tree_build(root, text), 0);
-        clock_gettime(CLOCK_MONOTONIC, &b);
-        double secs = (double) (b.tv_sec - a.tv_sec) + (double) (b.tv_nsec - a.tv_nsec) / 1e9;
-        ck_assert_msg(secs < 3.0, "building 4096 functions took %.2fs", secs);
+        assert_driver("0000:00:00.0", "e1000e");
         assert_driver("0000:0f:1f.7", "e1000e");
+        ck_assert(exists_rel("/sys/kernel/iommu_groups/4095/devices/0000:0f:1f.7"));
 }
 END_TEST
 
