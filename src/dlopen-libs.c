@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <dlfcn.h>
+#include <link.h>
 
 #include "dlopen-libs.h"
 #include "macro.h"
@@ -46,7 +47,7 @@ int dlopen_kmod(void) {
                 { (void **) &sym_kmod_module_unref, "kmod_module_unref" },
                 { (void **) &sym_kmod_module_probe_insert_module, "kmod_module_probe_insert_module" },
         };
-        return load("libkmod.so.2", symbols, ELEMENTSOF(symbols), &cached);
+        return load(optional_library_soname(OPTIONAL_LIBRARY_KMOD), symbols, ELEMENTSOF(symbols), &cached);
 }
 
 int dlopen_journal(void) {
@@ -54,5 +55,47 @@ int dlopen_journal(void) {
         const Symbol symbols[] = {
                 { (void **) &sym_sd_journal_sendv, "sd_journal_sendv" },
         };
-        return load("libsystemd.so.0", symbols, ELEMENTSOF(symbols), &cached);
+        return load(optional_library_soname(OPTIONAL_LIBRARY_JOURNAL), symbols, ELEMENTSOF(symbols), &cached);
+}
+
+static const struct {
+        const char *purpose;
+        const char *soname;
+        int (*load)(void);
+} optional_libraries[_OPTIONAL_LIBRARY_MAX] = {
+        [OPTIONAL_LIBRARY_KMOD] = { "module-loading", "libkmod.so.2", dlopen_kmod },
+        [OPTIONAL_LIBRARY_JOURNAL] = { "journal", "libsystemd.so.0", dlopen_journal },
+};
+
+const char *optional_library_purpose(OptionalLibrary lib) {
+        return optional_libraries[lib].purpose;
+}
+
+const char *optional_library_soname(OptionalLibrary lib) {
+        return optional_libraries[lib].soname;
+}
+
+int optional_library_path(OptionalLibrary lib, char **ret_path) {
+        struct link_map *map = NULL;
+        void *handle;
+        char *path;
+        int r;
+
+        r = optional_libraries[lib].load();
+        if (r < 0)
+                return r;
+        /* Already loaded by the call above: this only takes another reference to find its file. */
+        handle = dlopen(optional_libraries[lib].soname, RTLD_NOW | RTLD_NOLOAD);
+        if (!handle)
+                return -EOPNOTSUPP;
+        if (dlinfo(handle, RTLD_DI_LINKMAP, &map) < 0 || !map || !map->l_name || map->l_name[0] != '/') {
+                dlclose(handle);
+                return -EOPNOTSUPP;
+        }
+        path = strdup(map->l_name);
+        dlclose(handle);
+        if (!path)
+                return -ENOMEM;
+        *ret_path = path;
+        return 0;
 }

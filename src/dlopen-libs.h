@@ -20,3 +20,17 @@ extern int (*sym_sd_journal_sendv)(const struct iovec *iov, int n);
 /* 0 when the library and every symbol are there; -EOPNOTSUPP when the library is not installed. */
 int dlopen_kmod(void);
 int dlopen_journal(void);
+
+/* The libraries loaded at run time, for the initramfs hooks: they cannot see them in the binary's ELF header
+ * the way they see linked ones, so they ask the binary which files it would load. */
+typedef enum OptionalLibrary {
+        OPTIONAL_LIBRARY_KMOD,    /* module loading: needed wherever vfio-pci is not loaded yet */
+        OPTIONAL_LIBRARY_JOURNAL, /* the root stage's journal report; the initramfs stage writes kmsg */
+        _OPTIONAL_LIBRARY_MAX,
+} OptionalLibrary;
+
+const char *optional_library_purpose(OptionalLibrary lib);
+const char *optional_library_soname(OptionalLibrary lib);
+
+/* Loads LIB and returns the file the dynamic loader took it from; -EOPNOTSUPP when it cannot be loaded. */
+int optional_library_path(OptionalLibrary lib, char **ret_path);

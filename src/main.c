@@ -4,6 +4,7 @@
 #include "boot.h"
 #include "build-config.h"
 #include "config.h"
+#include "dlopen-libs.h"
 #include "engine.h"
 #include "host-facts.h"
 #include "macro.h"
@@ -40,6 +41,7 @@ static void help(FILE *f) {
               "  release [ADDRESS...]  give functions back to the host (all configured ones by default)\n"
               "  boot --stage=STAGE    what the initramfs (STAGE=initramfs) and the boot unit (STAGE=root) run\n"
               "  storage               list the PCI functions holding mounted filesystems (for initramfs hooks)\n"
+              "  libraries             list the libraries loaded at run time and where from (for initramfs hooks)\n"
               "\n"
               "Options:\n"
               "  --config FILE   read FILE instead of " CONFIG_FILE "\n"
@@ -62,6 +64,7 @@ static int parse_verb(const char *s, Verb *ret) {
         } verbs[] = {
                 { "apply", VERB_APPLY }, { "check", VERB_CHECK }, { "status", VERB_STATUS },
                 { "release", VERB_RELEASE }, { "boot", VERB_BOOT }, { "storage", VERB_STORAGE },
+                { "libraries", VERB_LIBRARIES },
         };
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(s, verbs[i].name)) {
@@ -69,6 +72,21 @@ static int parse_verb(const char *s, Verb *ret) {
                         return 0;
                 }
         return -EINVAL;
+}
+
+/* One line per library: PURPOSE SONAME PATH, with "-" for a library that cannot be loaded here. The hooks
+ * copy the files into the initramfs; the image tests run this inside the image to prove they load there. */
+static int list_optional_libraries(void) {
+        bool all = true;
+        for (OptionalLibrary lib = 0; lib < _OPTIONAL_LIBRARY_MAX; lib++) {
+                _cleanup_free_ char *path = NULL;
+                if (optional_library_path(lib, &path) < 0)
+                        all = false;
+                printf("%s %s %s\n", optional_library_purpose(lib), optional_library_soname(lib), path ? path : "-");
+        }
+        if (fflush(stdout) != 0)
+                return EXIT_DEVICE_PROBLEM;
+        return all ? EXIT_ALL_OK : EXIT_DEVICE_PROBLEM;
 }
 
 /* Returns 1 to continue, 0 to exit successfully (help, version), negative on a usage error. */
@@ -272,6 +290,11 @@ int main(int argc, char **argv) {
                         return EXIT_DEVICE_PROBLEM;
                 }
                 return EXIT_ALL_OK;
+        }
+
+        if (o.verb == VERB_LIBRARIES) {
+                free(o.addresses);
+                return list_optional_libraries();
         }
 
         if (o.verb == VERB_BOOT) {

@@ -13,6 +13,7 @@ typedef enum Verb {
         VERB_RELEASE,
         VERB_BOOT,
         VERB_STORAGE,
+        VERB_LIBRARIES,
 } Verb;
 
 const char *verb_to_string(Verb v);

@@ -12,8 +12,9 @@
 
 ensure_tools dracut-core dracut lsinitrd
 ensure_tools cpio cpio
-command -v systemctl >/dev/null || skip "systemctl missing (dracut's systemd module needs systemd)"
-command -v unshare >/dev/null || skip "unshare (util-linux) missing"
+# dracut's systemd module needs systemd; systemd-analyze checks the unit inside the image.
+ensure_tools systemd systemctl systemd-analyze
+ensure_tools util-linux unshare
 
 prepare_kernel
 stage_product
@@ -92,6 +93,7 @@ assert_listed "$listing" "^${CONFIG_FILE#/}$" "the configuration is at $CONFIG_F
 assert_listed "$listing" "^etc/vfio-bind.storage$" "the record of the storage controllers is in the image"
 assert_libraries "$listing"
 assert_modules "$listing"
+assert_runs_in_image "$uroot" "$SBINDIR/vfio-bind"
 assert_listed "$listing" "^usr/lib/systemd/system/$unit$" "the initrd unit is installed"
 # systemctl --root add-wants writes the link under etc/ with the unit's
 # path on this system (/lib/... with a merged /usr): it must resolve inside
@@ -115,7 +117,7 @@ else
         fail "sysinit.target.wants/$unit points to $target, which is not the unit inside the image"
     fi
 fi
-if grep -q '^usr/lib/dracut/hooks/cmdline/00-vfio-bind' "$listing"; then
+if grep -Eq '^(usr/lib|lib|var/lib)/dracut/hooks/cmdline/00-vfio-bind' "$listing"; then
     fail "the cmdline hook is installed in a systemd initrd (it would run twice)"
 else
     pass "no cmdline hook in a systemd initrd"
@@ -155,17 +157,15 @@ done
 
 # systemd reads the unit as written (no unknown keys, no ordering cycle in
 # the initrd's sysinit.target transaction).
-if command -v systemd-analyze >/dev/null; then
-    for u in "$unit" sysinit.target; do
-        if systemd-analyze --man=no --root="$uroot" verify "$u" >"$WORK/verify.log" 2>&1 &&
-           ! grep -Eq "$unit|[Oo]rdering cycle" "$WORK/verify.log"; then
-            pass "systemd-analyze verify $u inside the image: nothing about $unit, no ordering cycle"
-        else
-            cat "$WORK/verify.log" >&2
-            fail "systemd-analyze verify $u inside the image complains"
-        fi
-    done
-fi
+for u in "$unit" sysinit.target; do
+    if systemd-analyze --man=no --root="$uroot" verify "$u" >"$WORK/verify.log" 2>&1 &&
+       ! grep -Eq "$unit|[Oo]rdering cycle" "$WORK/verify.log"; then
+        pass "systemd-analyze verify $u inside the image: nothing about $unit, no ordering cycle"
+    else
+        cat "$WORK/verify.log" >&2
+        fail "systemd-analyze verify $u inside the image complains"
+    fi
+done
 
 # --- shell initrd (no systemd) ---------------------------------------------
 img="$WORK/initrd-shell.img"
@@ -173,14 +173,17 @@ build_image "$img" --modules "base vfio-bind"
 listing="$WORK/listing-shell"
 list_image "$img" "$listing"
 assert_listed "$listing" "^${SBINDIR#/}/vfio-bind$" "shell initrd: the binary is in the image"
-assert_listed "$listing" '^(usr/)?lib/dracut/hooks/cmdline/00-vfio-bind-cmdline\.sh$' \
+assert_listed "$listing" '^(usr/lib|lib|var/lib)/dracut/hooks/cmdline/00-vfio-bind-cmdline\.sh$' \
     "shell initrd: cmdline hook 00 is installed"
+sroot="$WORK/root-shell"
+unpack_image "$img" "$sroot"
+assert_runs_in_image "$sroot" "$SBINDIR/vfio-bind"
 if grep -q "$unit" "$listing"; then
     fail "shell initrd: the systemd unit is installed"
 else
     pass "shell initrd: no systemd unit"
 fi
-hook=$(lsinitrd -f "$(grep -E '^(usr/)?lib/dracut/hooks/cmdline/00-vfio-bind-cmdline\.sh$' "$listing" | head -n1)" "$img" 2>/dev/null) || hook=
+hook=$(lsinitrd -f "$(grep -E '^(usr/lib|lib|var/lib)/dracut/hooks/cmdline/00-vfio-bind-cmdline\.sh$' "$listing" | head -n1)" "$img" 2>/dev/null) || hook=
 case "$hook" in
 *"\"$SBINDIR/vfio-bind\" boot --stage=initramfs || :"*) pass "shell initrd: the hook runs the initramfs stage and ignores its status" ;;
 *) fail "shell initrd: the hook does not run \"$SBINDIR/vfio-bind\" boot --stage=initramfs || :" ;;

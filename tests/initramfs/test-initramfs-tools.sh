@@ -7,7 +7,7 @@
 
 ensure_tools initramfs-tools-core mkinitramfs lsinitramfs unmkinitramfs
 ensure_tools cpio cpio
-command -v unshare >/dev/null || skip "unshare (util-linux) missing"
+ensure_tools util-linux unshare
 
 prepare_kernel
 stage_product
@@ -63,7 +63,7 @@ assert_listed "$listing" "^${CONFIG_FILE#/}$" "the configuration is at $CONFIG_F
 assert_listed "$listing" "^etc/vfio-bind.storage$" "the record of the storage controllers is in the image"
 assert_libraries "$listing"
 assert_modules "$listing"
-assert_listed "$listing" "^usr/lib/modules/$KVER/modules\.dep$" "modules.dep is in the image"
+assert_listed "$listing" "^usr/lib/modules/$(regex_quote "$KVER")/modules\.dep$" "modules.dep is in the image"
 assert_listed "$listing" '^scripts/init-top/00-vfio-bind$' "the init-top script is in the image"
 
 # The order /init will run init-top in, as written into the image.
@@ -98,6 +98,7 @@ grep -q "^[^#]*\"$SBINDIR/vfio-bind\" boot --stage=initramfs" "$s" &&
     fail "the init-top script does not run $SBINDIR/vfio-bind boot --stage=initramfs"
 [ -x "$root${bin_in_image}/vfio-bind" ] && pass "the binary in the image is executable" ||
     fail "the binary in the image is not executable"
+assert_runs_in_image "$root" "$bin_in_image/vfio-bind"
 grep -q '^address' "$root$CONFIG_FILE" 2>/dev/null && pass "the configuration in the image names the device" ||
     fail "the configuration in the image does not name the device"
 # The record names the same controllers as the built binary finds on this machine now.

@@ -5,17 +5,15 @@
 
 . "$(dirname "$0")/lib.sh"
 
-command -v systemd-analyze >/dev/null || skip "systemd-analyze missing"
-command -v systemctl >/dev/null || skip "systemctl missing"
-command -v unshare >/dev/null || skip "unshare (util-linux) missing"
+ensure_tools systemd systemctl systemd-analyze
+ensure_tools util-linux unshare
 
 KLAYER="$WORK/no-kernel"
 KVER=none
 mkdir -p "$KLAYER"
 stage_product
 is_root || skip "checking the unit against this system's units needs root (mount namespace + overlayfs)"
-run_in_root test -x "$SBINDIR/vfio-bind" 2>"$WORK/ns.log" ||
-    { cat "$WORK/ns.log" >&2; skip "cannot set up a private mount namespace with overlayfs here"; }
+check_namespace
 
 unit=vfio-bind.service
 unitfile=$(find "$STAGE" -name "$unit" -path '*/systemd/system/*' ! -path '*.wants/*' | head -n1)
