@@ -135,37 +135,7 @@ step "debootstrap --variant=minbase"
 # shellcheck source=/dev/null
 . /etc/os-release
 suite=${VERSION_CODENAME:?no VERSION_CODENAME in /etc/os-release}
-mirror=$(
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -r "$f" ] || continue
-		awk -v suite="$suite" '
-			BEGIN { RS = ""; FS = "\n" }
-			{
-				types = uris = suites = ""; enabled = 1
-				for (i = 1; i <= NF; i++) {
-					if ($i ~ /^Types:/) types = " " substr($i, 7) " "
-					else if ($i ~ /^URIs:/) uris = substr($i, 6)
-					else if ($i ~ /^Suites:/) suites = " " substr($i, 8) " "
-					else if ($i ~ /^Enabled:[ \t]*no/) enabled = 0
-				}
-				gsub(/[ \t]+/, " ", types); gsub(/[ \t]+/, " ", suites)
-				if (enabled && types ~ / deb / && suites ~ " " suite " ") {
-					split(uris, u, " ")
-					for (k in u) if (u[k] != "") { print u[k]; exit }
-				}
-			}' "$f"
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		awk -v suite="$suite" '$1 == "deb" {
-			i = 2
-			if ($i ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
-			if ($(i + 1) == suite) { print $i; exit }
-		}' "$f"
-	done
-)
-mirror=$(head -n 1 <<<"$mirror")
-[ -n "$mirror" ] || fail "no apt source for suite $suite in /etc/apt"
+mirror=$("$src_dir/tests/debian-mirror.sh" "$suite") || fail "no apt source for suite $suite in /etc/apt"
 echo "suite $suite, mirror: the first apt source for it on this machine"
 cache_dir=/var/cache/vfio-bind-package/debootstrap
 mkdir -p "$cache_dir"

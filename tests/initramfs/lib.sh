@@ -270,8 +270,9 @@ assert_runs_in_image() {
     else
         fail "inside the image the binary cannot load libkmod ($(chroot "$root" "$bin" libraries 2>&1 | tr '\n' ';'))"
     fi
-    [ -n "${SIM_MKTREE:-}" ] && [ -n "${SIM_HOST:-}" ] && [ -n "${SIM_CONFIG:-}" ] ||
+    if [ -z "${SIM_MKTREE:-}" ] || [ -z "${SIM_HOST:-}" ] || [ -z "${SIM_CONFIG:-}" ]; then
         die "SIM_MKTREE, SIM_HOST and SIM_CONFIG must name the tree builder, a host and its configuration"
+    fi
     "$SIM_MKTREE" --replace "$SIM_HOST" "$root$tree" >/dev/null || die "sim-mktree failed"
     install -m 0644 "$SIM_CONFIG" "$root$tree/etc/vfio-bind.conf"
     "$BINARY" check --root "$root$tree" >"$WORK/check-host.out" 2>&1 && want_rc=0 || want_rc=$?

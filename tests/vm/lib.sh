@@ -72,34 +72,10 @@ vm_host_deps() {
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The Debian mirror of this machine's apt configuration (deb822 .sources first, then sources.list).
+# The Debian mirror of this machine's apt configuration for the guest's suite.
 vm_mirror() {
-    if [[ -n ${VFIO_BIND_VM_MIRROR:-} ]]; then
-        echo "$VFIO_BIND_VM_MIRROR"
-        return
-    fi
-    local url
-    url=$(awk -v suite="$VM_SUITE" '
-        function flush() {
-            if (uris != "" && types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " suite " ")) {
-                split(uris, u, " "); print u[1]; found = 1; exit
-            }
-            uris = types = suites = ""
-        }
-        /^[ \t]*$/ { flush(); next }
-        /^[ \t]*#/ { next }
-        tolower($1) == "uris:"   { $1 = ""; uris = $0 }
-        tolower($1) == "types:"  { $1 = ""; types = $0 }
-        tolower($1) == "suites:" { $1 = ""; suites = $0 }
-        END { if (!found) flush() }
-    ' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1 | tr -d ' ')
-    if [[ -z $url && -r /etc/apt/sources.list ]]; then
-        url=$(awk -v suite="$VM_SUITE" '$1 == "deb" {
-                  i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-                  if ($(i + 1) == suite) { print $i; exit } }' /etc/apt/sources.list)
-    fi
-    [[ -n $url ]] || vm_die "no Debian mirror for '$VM_SUITE' in the apt configuration; set VFIO_BIND_VM_MIRROR"
-    echo "${url%/}"
+    VFIO_BIND_MIRROR=${VFIO_BIND_VM_MIRROR:-} "$VM_LIB_DIR/../debian-mirror.sh" "$VM_SUITE" ||
+        vm_die "no Debian mirror for '$VM_SUITE' in the apt configuration; set VFIO_BIND_VM_MIRROR"
 }
 
 # Cache key of the guest roots: the package sets, the suite and the build version.
