@@ -7,7 +7,7 @@
 #                    (default: print the kernel version)
 #   --append ARGS    extra kernel command line arguments (may be repeated)
 #   --initrd FILE    initramfs to boot (default: DIR/boot/initrd.img-KVER)
-#   --timeout SEC    kill QEMU after SEC seconds (default $VFIO_BIND_VM_TIMEOUT or 180)
+#   --timeout SEC    kill QEMU after SEC seconds (default $VFIO_BIND_VM_TIMEOUT or 400)
 #   --log FILE       where to keep the serial log, CR stripped (default: WORKDIR/serial.log)
 #   --out FILE       where to write the probe's output (default: stdout)
 #   --workdir DIR    where the image goes (default: a temporary directory)
@@ -26,7 +26,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 root='' probe='' initrd='' log='' out='' workdir=''
 append=()
-timeout=${VFIO_BIND_VM_TIMEOUT:-180}
+timeout=${VFIO_BIND_VM_TIMEOUT:-400}
 ovmf=${VFIO_BIND_VM_OVMF:-0}
 while (($#)); do
     case $1 in

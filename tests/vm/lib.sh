@@ -7,7 +7,7 @@
 #   VFIO_BIND_VM_SUITE    Debian suite of the guest (default bookworm)
 #   VFIO_BIND_VM_SMP      guest CPUs (default 2)
 #   VFIO_BIND_VM_MEM      guest memory in MiB (default 1024)
-#   VFIO_BIND_VM_TIMEOUT  seconds before a boot is killed (default 180)
+#   VFIO_BIND_VM_TIMEOUT  seconds before a boot is killed (default 400: only a hung boot reaches it)
 #   VFIO_BIND_VM_OVMF     1: boot with UEFI firmware (OVMF) instead of SeaBIOS
 #   VFIO_BIND_VM_KEEP     1: keep per-run work directories
 #   VFIO_BIND_VM_VERBOSE  1: print the whole serial log of every boot
