@@ -217,6 +217,8 @@ checks_a() {
         test "$(vm_jfield "$o" VFIO_BIND_KIND=summary MESSAGE)" = "2 of 2 functions on vfio-pci, claimed in the initramfs before udev"
     vm_check "$tag: journalctl -u finds every entry of vfio-bind ($(vm_section "$o" journal-ident | tr '\n' ' '))" \
         eval '[[ $(vm_section "$o" journal-ident | tr "\n" " ") =~ ^entries=([1-9][0-9]*)\ unit_entries=([0-9]+)\  && ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]]'
+    vm_check "$tag: the initramfs stage's summary reached journalctl -b through the kernel log" \
+        grep -qx "2 of 2 functions on vfio-pci, claimed in the initramfs before udev" <<<"$(vm_section "$o" journal-kernel)"
     vm_check "$tag: no host note (stale, missing initramfs, iommu)" test "$(vm_jcount "$o" VFIO_BIND_KIND=initramfs-stale)$(vm_jcount "$o" VFIO_BIND_KIND=initramfs-missing)$(vm_jcount "$o" VFIO_BIND_KIND=iommu-off)" = 000
     vm_check "$tag: vfio-bind.service succeeded" grep -qx 'Result=success' <<<"$(vm_section "$o" unit)"
 

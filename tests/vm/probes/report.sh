@@ -4,7 +4,8 @@
 #   cmdline, unit (vfio-bind.service state), journal-json (journalctl -b -u vfio-bind -o json, one
 #   entry a line: the host parses it with jq),
 #   journal-plain (journalctl -b -u vfio-bind), journal-ident (entries found by
-#   SYSLOG_IDENTIFIER=vfio-bind, for comparison with -u), state (/run/vfio-bind/initramfs.state),
+#   SYSLOG_IDENTIFIER=vfio-bind, for comparison with -u), journal-kernel (the initramfs stage's lines
+#   as journald filed them from the kernel log), state (/run/vfio-bind/initramfs.state),
 #   status-json, status, dev-vfio, binds (the driver core's bind messages), display (/proc/fb,
 #   vgaarb/efifb/framebuffer messages), kmsg (vfio-bind's lines in the kernel log)
 # Options:
@@ -42,6 +43,9 @@ section journal-ident
 echo "entries=$(journalctl -b SYSLOG_IDENTIFIER=vfio-bind _TRANSPORT=journal -o json --no-pager | grep -c '"SYSLOG_IDENTIFIER":"vfio-bind"')"
 echo "unit_entries=$(journalctl -b -u vfio-bind -o json --no-pager | grep -c '"SYSLOG_IDENTIFIER":"vfio-bind"')"
 echo "kernel_entries=$(journalctl -b SYSLOG_IDENTIFIER=vfio-bind _TRANSPORT=kernel -o json --no-pager | grep -c '"SYSLOG_IDENTIFIER":"vfio-bind"')"
+section journal-kernel
+# The initramfs stage writes to the kernel log only (and the handoff file): journald files those lines.
+journalctl -b _TRANSPORT=kernel SYSLOG_IDENTIFIER=vfio-bind -o cat --no-pager
 section state
 cat /run/vfio-bind/initramfs.state 2>&1
 section status-json
