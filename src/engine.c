@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "alloc-util.h"
 #include "bounded.h"
 #include "conflicts.h"
 #include "holders.h"
@@ -11,6 +12,7 @@
 #include "fileio.h"
 #include "macro.h"
 #include "modules.h"
+#include "string-util.h"
 #include "sysroot.h"
 
 static const char *const reason_names[_REASON_MAX] = {
@@ -60,13 +62,11 @@ const char *severity_to_string(Severity s) {
 }
 
 int note_add(NoteList *l, Severity sev, const char *code, char *message, char *fix) {
-        Note *a = realloc(l->notes, (l->n + 1) * sizeof(*a));
-        if (!a) {
+        if (!GREEDY_REALLOC(l->notes, l->n + 1)) {
                 free(message);
                 free(fix);
                 return -ENOMEM;
         }
-        l->notes = a;
         l->notes[l->n++] = (Note) { .severity = sev, .code = code, .message = message, .fix = fix };
         return 0;
 }
@@ -116,10 +116,8 @@ static int add_device(Run *run, const DeviceSection *s, const PciAddress *a, boo
         if (find_device(run, name))
                 return 0; /* an explicit name wins over a functions = all expansion */
 
-        DeviceReport *arr = realloc(run->devices, (run->n_devices + 1) * sizeof(*arr));
-        if (!arr)
+        if (!GREEDY_REALLOC(run->devices, run->n_devices + 1))
                 return -ENOMEM;
-        run->devices = arr;
         DeviceReport *d = &run->devices[run->n_devices++];
         *d = (DeviceReport) {
                 .section = s,
@@ -263,7 +261,6 @@ static char *same_address_in_other_domains(const char *root, const PciDevice *de
         _cleanup_closedir_ DIR *dir = NULL;
         char path[PATH_MAX], *list = NULL;
         struct dirent *de;
-        size_t len = 0;
 
         dir = opendir(root_path(path, root, "/sys/bus/pci/devices"));
         if (!dir)
@@ -273,11 +270,8 @@ static char *same_address_in_other_domains(const char *root, const PciDevice *de
                 if (pci_address_parse(de->d_name, &a) < 0 || a.domain == dev->address.domain ||
                     a.bus != dev->address.bus || a.slot != dev->address.slot || a.function != dev->address.function)
                         continue;
-                char *n = realloc(list, len + strlen(de->d_name) + 3);
-                if (!n)
+                if (strextendf_with_separator(&list, ", ", "%s", de->d_name) < 0)
                         break;
-                list = n;
-                len += sprintf(list + len, "%s%s", len ? ", " : "", de->d_name);
         }
         return list;
 }
@@ -436,7 +430,6 @@ static bool member_is_fine(const Run *run, const PciDevice *m, bool predict) {
 /* Is D's IOMMU group usable by a VM: every other member on a VFIO driver, unbound, or a bridge? */
 static int evaluate_group(Run *run, DeviceReport *d, bool predict) {
         char *list = NULL;
-        size_t len = 0;
         int r;
 
         pci_device_list_clear(&d->group);
@@ -455,13 +448,10 @@ static int evaluate_group(Run *run, DeviceReport *d, bool predict) {
                 if (streq(m->name, d->name) || member_is_fine(run, m, predict))
                         continue;
                 d->group_viable = false;
-                char *n = realloc(list, len + strlen(m->name) + strlen(m->driver) + 8);
-                if (!n) {
+                if (strextendf_with_separator(&list, ", ", "%s (%s)", m->name, m->driver) < 0) {
                         free(list);
                         return -ENOMEM;
                 }
-                list = n;
-                len += sprintf(list + len, "%s%s (%s)", len ? ", " : "", m->name, m->driver);
         }
         d->group_blockers = list;
         return 0;

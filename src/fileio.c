@@ -1,39 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
-#include <stdarg.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
 #include "macro.h"
-
-char *strdup_or_null(const char *s) {
-        return s ? strdup(s) : NULL;
-}
-
-int strdup_printf(char **ret, const char *fmt, ...) {
-        va_list ap;
-        char *s;
-        int n;
-
-        va_start(ap, fmt);
-        n = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-                return -ENOMEM;
-        *ret = s;
-        return 0;
-}
-
-char *format_alloc(const char *fmt, ...) {
-        va_list ap;
-        char *s;
-
-        va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        return s;
-}
 
 int read_attr(const char *path, char **ret) {
         _cleanup_close_ int fd = -1;

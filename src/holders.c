@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "alloc-util.h"
 #include "fileio.h"
 #include "holders.h"
 #include "macro.h"
+#include "string-util.h"
 #include "sysroot.h"
 
 static int add(VfioHolders *h, int group, const char *comm, const char *pid) {
-        VfioHolder *a = realloc(h->items, (h->n + 1) * sizeof(*a));
-        if (!a)
+        if (!GREEDY_REALLOC(h->items, h->n + 1))
                 return -ENOMEM;
-        h->items = a;
         char *s = format_alloc("%s (pid %s)", comm, pid);
         if (!s)
                 return -ENOMEM;
@@ -72,18 +72,14 @@ void vfio_holders_clear(VfioHolders *h) {
 
 char *vfio_holders_of(const VfioHolders *h, int group) {
         char *list = NULL;
-        size_t len = 0;
 
         for (size_t i = 0; i < h->n; i++) {
                 if (h->items[i].group != group)
                         continue;
-                char *n = realloc(list, len + strlen(h->items[i].holder) + 3);
-                if (!n) {
+                if (strextendf_with_separator(&list, ", ", "%s", h->items[i].holder) < 0) {
                         free(list);
                         return NULL;
                 }
-                list = n;
-                len += sprintf(list + len, "%s%s", len ? ", " : "", h->items[i].holder);
         }
         return list;
 }

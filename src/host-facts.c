@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <inttypes.h>
 
+#include "alloc-util.h"
 #include "fileio.h"
 #include "host-facts.h"
 #include "macro.h"
+#include "string-util.h"
 #include "sysroot.h"
 
 static bool dir_has_entries(const char *path) {
@@ -144,11 +146,18 @@ int cmdline_get_bool(const char *cmdline, const char *key) {
         return result;
 }
 
+static void mounted_block_done(MountedBlock *m) {
+        for (size_t i = 0; i < m->n_pci_paths; i++)
+                free(m->pci_paths[i]);
+        free(m->pci_paths);
+        free(m->mountpoint);
+        free(m->source);
+        *m = (MountedBlock) {};
+}
+
 static int add_path(MountedBlock *m, const char *path) {
-        char **a = realloc(m->pci_paths, (m->n_pci_paths + 1) * sizeof(*a));
-        if (!a)
+        if (!GREEDY_REALLOC(m->pci_paths, m->n_pci_paths + 1))
                 return -ENOMEM;
-        m->pci_paths = a;
         if (!(m->pci_paths[m->n_pci_paths] = strdup(path)))
                 return -ENOMEM;
         m->n_pci_paths++;
@@ -246,9 +255,7 @@ static int load_mounts(const char *root, HostFacts *f) {
                         continue;
                 }
                 if (r < 0 || m.n_pci_paths == 0) {
-                        for (size_t i = 0; i < m.n_pci_paths; i++)
-                                free(m.pci_paths[i]);
-                        free(m.pci_paths);
+                        mounted_block_done(&m);
                         if (r < 0)
                                 return r;
                         continue;
@@ -257,14 +264,10 @@ static int load_mounts(const char *root, HostFacts *f) {
                         f->root_located = true;
                 m.mountpoint = unescape_mountinfo(mnt);
                 m.source = strdup(source);
-                MountedBlock *a = realloc(f->mounts, (f->n_mounts + 1) * sizeof(*a));
-                if (!a || !m.mountpoint || !m.source) {
-                        free(a ? NULL : m.mountpoint);
-                        if (a)
-                                f->mounts = a;
+                if (!m.mountpoint || !m.source || !GREEDY_REALLOC(f->mounts, f->n_mounts + 1)) {
+                        mounted_block_done(&m);
                         return -ENOMEM;
                 }
-                f->mounts = a;
                 f->mounts[f->n_mounts++] = m;
         }
         return 0;
@@ -292,10 +295,8 @@ static int load_framebuffers(const char *root, HostFacts *f) {
                         fb = fb || strstr(name, names[i]);
                 if (!fb || end == 0)
                         continue;
-                FramebufferRange *a = realloc(f->framebuffers, (f->n_framebuffers + 1) * sizeof(*a));
-                if (!a)
+                if (!GREEDY_REALLOC(f->framebuffers, f->n_framebuffers + 1))
                         return -ENOMEM;
-                f->framebuffers = a;
                 f->framebuffers[f->n_framebuffers] = (FramebufferRange) { start, end, strdup(name) };
                 if (!f->framebuffers[f->n_framebuffers].name)
                         return -ENOMEM;
@@ -336,13 +337,8 @@ fail:
 }
 
 void host_facts_clear(HostFacts *f) {
-        for (size_t i = 0; i < f->n_mounts; i++) {
-                for (size_t j = 0; j < f->mounts[i].n_pci_paths; j++)
-                        free(f->mounts[i].pci_paths[j]);
-                free(f->mounts[i].pci_paths);
-                free(f->mounts[i].mountpoint);
-                free(f->mounts[i].source);
-        }
+        for (size_t i = 0; i < f->n_mounts; i++)
+                mounted_block_done(&f->mounts[i]);
         free(f->mounts);
         for (size_t i = 0; i < f->n_framebuffers; i++)
                 free(f->framebuffers[i].name);
@@ -362,7 +358,6 @@ static bool path_has_component(const char *path, const char *component) {
 
 int host_facts_mounts_on(const HostFacts *f, const char *device, char **ret) {
         char *list = NULL;
-        size_t len = 0;
 
         for (size_t i = 0; i < f->n_mounts; i++) {
                 bool on = false;
@@ -370,14 +365,10 @@ int host_facts_mounts_on(const HostFacts *f, const char *device, char **ret) {
                         on = path_has_component(f->mounts[i].pci_paths[j], device);
                 if (!on)
                         continue;
-                const char *mp = f->mounts[i].mountpoint;
-                char *n = realloc(list, len + strlen(mp) + 3);
-                if (!n) {
+                if (strextendf_with_separator(&list, ", ", "%s", f->mounts[i].mountpoint) < 0) {
                         free(list);
                         return -ENOMEM;
                 }
-                list = n;
-                len += sprintf(list + len, "%s%s", len ? ", " : "", mp);
         }
         *ret = list;
         return 0;
@@ -420,10 +411,8 @@ static int add_functions_of_path(const char *path, char ***list, size_t *n) {
                         seen = streq((*list)[i], c);
                 if (seen)
                         continue;
-                char **a = realloc(*list, (*n + 1) * sizeof(*a));
-                if (!a)
+                if (!GREEDY_REALLOC(*list, *n + 1))
                         return -ENOMEM;
-                *list = a;
                 if (!((*list)[*n] = strdup(c)))
                         return -ENOMEM;
                 (*n)++;

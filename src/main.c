@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <getopt.h>
 
+#include "alloc-util.h"
 #include "boot.h"
 #include "build-config.h"
 #include "config.h"
@@ -96,10 +97,8 @@ static int parse_argv(int argc, char **argv, Options *o) {
                                 }
                                 have_verb = true;
                         } else if (o->verb == VERB_RELEASE) {
-                                char **a = realloc(o->addresses, (o->n_addresses + 1) * sizeof(*a));
-                                if (!a)
+                                if (!GREEDY_REALLOC(o->addresses, o->n_addresses + 1))
                                         return -ENOMEM;
-                                o->addresses = a;
                                 o->addresses[o->n_addresses++] = optarg;
                         } else {
                                 fprintf(stderr, "vfio-bind: unexpected argument '%s'\n", optarg);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "alloc-util.h"
 #include "fileio.h"
 #include "macro.h"
 #include "pci-device.h"
@@ -247,10 +248,8 @@ void pci_device_list_clear(PciDeviceList *l) {
 }
 
 int pci_device_list_add(PciDeviceList *l, PciDevice *d) {
-        PciDevice **a = realloc(l->devices, (l->n + 1) * sizeof(*a));
-        if (!a)
+        if (!GREEDY_REALLOC(l->devices, l->n + 1))
                 return -ENOMEM;
-        l->devices = a;
         l->devices[l->n++] = d;
         return 0;
 }

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <syslog.h>
 
+#include "alloc-util.h"
 #include "macro.h"
 #include "message-ids.h"
 #include "output.h"
@@ -27,10 +28,8 @@ _printf_(2, 3) static int entry_field(ReportEntry *e, const char *fmt, ...) {
 }
 
 static ReportEntry *entry_new(Report *r, int priority, const char *message_id) {
-        ReportEntry *a = realloc(r->entries, (r->n + 1) * sizeof(*a));
-        if (!a)
+        if (!GREEDY_REALLOC(r->entries, r->n + 1))
                 return NULL;
-        r->entries = a;
         ReportEntry *e = &r->entries[r->n++];
         *e = (ReportEntry) { .priority = priority, .message_id = message_id };
         return e;

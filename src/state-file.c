@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <sys/stat.h>
 
+#include "alloc-util.h"
 #include "fileio.h"
 #include "macro.h"
 #include "state-file.h"
@@ -111,12 +112,10 @@ int state_file_read(const char *path, StateFile *ret) {
                         }
                         if (n < 7)
                                 continue; /* a line from another version: skip, do not fail the report */
-                        StateDevice *a = realloc(s.devices, (s.n_devices + 1) * sizeof(*a));
-                        if (!a) {
+                        if (!GREEDY_REALLOC(s.devices, s.n_devices + 1)) {
                                 state_file_clear(&s);
                                 return -ENOMEM;
                         }
-                        s.devices = a;
                         StateDevice *d = &s.devices[s.n_devices++];
                         *d = (StateDevice) {
                                 .driver_before = field_dup(fields[1]),
@@ -140,12 +139,10 @@ int state_file_read(const char *path, StateFile *ret) {
                         }
                         if (n < 5 || !fields[4])
                                 continue;
-                        StateNote *a = realloc(s.notes, (s.n_notes + 1) * sizeof(*a));
-                        if (!a) {
+                        if (!GREEDY_REALLOC(s.notes, s.n_notes + 1)) {
                                 state_file_clear(&s);
                                 return -ENOMEM;
                         }
-                        s.notes = a;
                         StateNote *sn = &s.notes[s.n_notes++];
                         *sn = (StateNote) {
                                 .severity = atoi(fields[1]),
