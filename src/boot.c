@@ -88,7 +88,7 @@ int boot_stage(const char *root, const char *config_path, const char *stage) {
 
         bool skip = disabled || (initramfs && initramfs_disabled) || config->missing;
         if (!skip) {
-                r = run_lock(&run, config->timeout_sec * 3);
+                r = run_lock(&run, lock_timeout_sec(config));
                 if (r >= 0)
                         r = run_apply(&run, false);
                 if (r < 0)
@@ -134,12 +134,12 @@ int boot_stage(const char *root, const char *config_path, const char *stage) {
         r = report_build(&run, &ctx, &report);
         if (r >= 0) {
                 if (initramfs)
-                        (void) kmsg_send_report(root, &report, 8);
+                        (void) kmsg_send_report(root, &report, KMSG_REPORT_LINES);
                 else if (*root)
                         /* A tree under --root is not this host: keep its report out of the host's journal. */
                         report_print_export(stdout, &report);
                 else if (journal_send_report(&report) < (int) report.n)
-                        (void) kmsg_send_report(root, &report, 8);
+                        (void) kmsg_send_report(root, &report, KMSG_REPORT_LINES);
         }
 
         if (!initramfs)

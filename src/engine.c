@@ -38,7 +38,6 @@ static const char *const reason_names[_REASON_MAX] = {
         [REASON_VANISHED] = "vanished",
         [REASON_GROUP_NOT_VIABLE] = "group-not-viable",
         [REASON_RELEASE_FAILED] = "release-failed",
-        [REASON_DISABLED] = "disabled",
         [REASON_ROOT_UNKNOWN] = "root-unknown",
         [REASON_AMBIGUOUS] = "ambiguous-address",
 };
@@ -334,7 +333,7 @@ static bool assess(Run *run, DeviceReport *d) {
 
         /* A storage controller may hold "/" without anything saying so: in the initramfs before the root is
          * mounted (and with no valid record of it), or with a zfs or nfs root. Never guess there. */
-        if ((dev->class >> 16) == 0x01 && !run->facts.root_located && !(d->section && d->section->force)) {
+        if (pci_class_is_storage(dev->class) && !run->facts.root_located && !(d->section && d->section->force)) {
                 if (run->facts.root_unknown)
                         set_reason(d, REASON_ROOT_UNKNOWN, NULL,
                                    "%s is a storage controller, and the root filesystem (%s) does not say which "
@@ -496,7 +495,7 @@ int run_check(Run *run) {
         for (size_t i = 0; i < run->n_devices; i++) {
                 DeviceReport *d = &run->devices[i];
                 if (assess(run, d)) {
-                        char module[64];
+                        char module[MODULE_NAME_MAX];
                         driver_to_module_name(d->wanted_driver, module, sizeof(module));
                         if (!driver_is_vfio(d->dev->driver) && !pci_driver_registered(run->root, d->wanted_driver) &&
                             module_state(run->root, module) == MODULE_MISSING)
@@ -607,7 +606,6 @@ typedef struct ClaimWork {
         const char *name;
         const char *from_driver; /* NULL when unbound */
         const char *to_driver;
-        int failed_step; /* 1 unbind, 2 bind */
 } ClaimWork;
 
 enum { STEP_UNBIND = 1, STEP_BIND = 2 };
@@ -667,7 +665,7 @@ static void fail_with(DeviceReport *d, Result result) {
 /* Make the driver (and the VFIO IOMMU backend) available. Loading the driver's module also binds every
  * unbound device whose override names it: the fastest way to claim, before any host driver can. */
 static int ensure_driver(Run *run, const char *driver, BoundedResult *ret) {
-        char module[64];
+        char module[MODULE_NAME_MAX];
         ModuleWork w = { .module = module };
         int r;
 
@@ -925,7 +923,7 @@ int run_apply(Run *run, bool dry_run) {
                                 if (e->reason != REASON_NONE || e->result != RESULT_NONE ||
                                     !streq(e->wanted_driver, d->wanted_driver))
                                         continue;
-                                char module[64];
+                                char module[MODULE_NAME_MAX];
                                 driver_to_module_name(e->wanted_driver, module, sizeof(module));
                                 if (r == -ETIME) {
                                         set_reason(e, REASON_STUCK, "check 'journalctl -k' for what the module waits on",
@@ -1146,17 +1144,4 @@ Severity device_report_severity(const DeviceReport *d) {
 
 bool device_report_ok(const DeviceReport *d) {
         return d->reason == REASON_NONE;
-}
-
-Severity run_worst(const Run *run) {
-        Severity s = SEVERITY_INFO;
-        for (size_t i = 0; i < run->n_devices; i++) {
-                Severity x = device_report_severity(&run->devices[i]);
-                if (x > s)
-                        s = x;
-        }
-        for (size_t i = 0; i < run->notes.n; i++)
-                if (run->notes.notes[i].severity > s)
-                        s = run->notes.notes[i].severity;
-        return s;
 }

@@ -33,7 +33,6 @@ typedef enum Reason {
         REASON_VANISHED,
         REASON_GROUP_NOT_VIABLE,
         REASON_RELEASE_FAILED,
-        REASON_DISABLED,
         REASON_ROOT_UNKNOWN,
         REASON_AMBIGUOUS,
         _REASON_MAX,
@@ -115,8 +114,6 @@ int run_apply(Run *run, bool dry_run);
 /* Give ADDRESSES (canonical) back to the host; all configured functions when n == 0. */
 int run_release(Run *run, char **addresses, size_t n);
 
-/* Worst severity over all devices and host notes. */
-Severity run_worst(const Run *run);
 /* Is this device where it should be (apply/status) or able to get there (check)? */
 bool device_report_ok(const DeviceReport *d);
 Severity device_report_severity(const DeviceReport *d);
@@ -126,3 +123,10 @@ void note_list_clear(NoteList *l);
 
 /* Serialise concurrent runs (a unit and an admin): a lock file below ROOT/run/vfio-bind. */
 int run_lock(Run *run, unsigned timeout_sec);
+
+/* How many per-device timeouts a second run waits for the lock: the first run may be in the middle of a
+ * module load and a claim, each with its own limit. */
+#define LOCK_WAIT_DEVICE_TIMEOUTS 3
+static inline unsigned lock_timeout_sec(const Config *config) {
+        return config->timeout_sec * LOCK_WAIT_DEVICE_TIMEOUTS;
+}

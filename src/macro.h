@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
-#define _unused_ __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
@@ -62,13 +61,6 @@ static inline void closedirp(DIR **d) {
                 __typeof__(p) _taken_ = (p);     \
                 (p) = NULL;                      \
                 _taken_;                         \
-        })
-
-#define TAKE_FD(fd)                              \
-        ({                                       \
-                int _taken_fd_ = (fd);           \
-                (fd) = -1;                       \
-                _taken_fd_;                      \
         })
 
 /* A scan of sysfs races with hotplug and with our own unbinds: these errors mean the object went away. */

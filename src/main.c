@@ -179,7 +179,7 @@ static int run_verb(const Options *o, const char *root, Config *config) {
         }
 
         if (o->verb == VERB_APPLY || o->verb == VERB_RELEASE) {
-                r = run_lock(&run, config->timeout_sec * 3);
+                r = run_lock(&run, lock_timeout_sec(config));
                 if (r < 0) {
                         fprintf(stderr, "vfio-bind: cannot take the lock %s/run/vfio-bind/lock: %s\n", root,
                                 r == -EWOULDBLOCK ? "another vfio-bind is still running" : strerror(-r));

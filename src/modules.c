@@ -7,14 +7,6 @@
 #include "modules.h"
 #include "sysroot.h"
 
-const char *module_state_to_string(ModuleState s) {
-        static const char *const names[] = {
-                [MODULE_UNKNOWN] = "unknown",   [MODULE_MISSING] = "missing", [MODULE_LOADABLE] = "loadable",
-                [MODULE_LIVE] = "live",         [MODULE_BUILTIN] = "builtin",
-        };
-        return names[s];
-}
-
 void driver_to_module_name(const char *driver, char *buf, size_t size) {
         snprintf(buf, size, "%s", driver);
         for (char *p = buf; *p; p++)

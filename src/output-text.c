@@ -70,13 +70,11 @@ static const char *severity_color(Severity s, bool color) {
         return s == SEVERITY_ERROR ? COLOR_RED : s == SEVERITY_WARNING ? COLOR_YELLOW : COLOR_GREEN;
 }
 
-static void print_note(FILE *f, const char *subject, const char *message, const char *fix, Severity sev,
-                       bool color) {
+static void print_note(FILE *f, const char *message, const char *fix, Severity sev, bool color) {
         fprintf(f, "  %s%s%s: %s\n", severity_color(sev, color), severity_to_string(sev), color ? COLOR_OFF : "",
                 message);
         if (fix)
                 fprintf(f, "    fix: %s\n", fix);
-        (void) subject;
 }
 
 enum { COL_LABEL, COL_ADDRESS, COL_ID, COL_CLASS, COL_BEFORE, COL_DRIVER, COL_GROUP, COL_RESET, COL_VERDICT, _COL_MAX };
@@ -161,10 +159,10 @@ void output_text(FILE *f, const Run *run, Verb verb, bool color) {
                 first = false;
                 fprintf(f, "%s (%s):\n", d->name, d->section ? d->section->name : "not configured");
                 if (d->reason != REASON_NONE)
-                        print_note(f, d->name, d->message ?: reason_to_string(d->reason), d->fix, SEVERITY_ERROR,
+                        print_note(f, d->message ?: reason_to_string(d->reason), d->fix, SEVERITY_ERROR,
                                    color);
                 for (size_t j = 0; j < d->notes.n; j++)
-                        print_note(f, d->name, d->notes.notes[j].message, d->notes.notes[j].fix,
+                        print_note(f, d->notes.notes[j].message, d->notes.notes[j].fix,
                                    d->notes.notes[j].severity, color);
         }
 
@@ -193,7 +191,7 @@ void output_text(FILE *f, const Run *run, Verb verb, bool color) {
                 fputc('\n', f);
                 fprintf(f, "host:\n");
                 for (size_t i = 0; i < run->notes.n; i++)
-                        print_note(f, "host", run->notes.notes[i].message, run->notes.notes[i].fix,
+                        print_note(f, run->notes.notes[i].message, run->notes.notes[i].fix,
                                    run->notes.notes[i].severity, color);
         }
 

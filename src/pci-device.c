@@ -75,7 +75,6 @@ int pci_device_load(const char *root, const char *name, PciDevice **ret) {
                 return -ENOMEM;
         d->iommu_group = -1;
         d->boot_vga = -1;
-        d->sriov_totalvfs = -1;
         d->sriov_numvfs = -1;
 
         r = pci_address_parse(name, &d->address);
@@ -90,8 +89,6 @@ int pci_device_load(const char *root, const char *name, PciDevice **ret) {
         } ids[] = {
                 { "vendor", offsetof(PciDevice, vendor), false },
                 { "device", offsetof(PciDevice, device), false },
-                { "subsystem_vendor", offsetof(PciDevice, subsystem_vendor), false },
-                { "subsystem_device", offsetof(PciDevice, subsystem_device), false },
                 { "class", offsetof(PciDevice, class), true },
         };
         for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
@@ -99,9 +96,6 @@ int pci_device_load(const char *root, const char *name, PciDevice **ret) {
                 if (r < 0) {
                         if (errno_is_gone(r))
                                 return -ENODEV;
-                        /* Subsystem ids are optional in captured trees. */
-                        if (i == 2 || i == 3)
-                                continue;
                         return r;
                 }
                 if (ids[i].is_class)
@@ -128,9 +122,8 @@ int pci_device_load(const char *root, const char *name, PciDevice **ret) {
         if (r < 0 && r != -ENOENT && !errno_is_gone(r))
                 d->reset_method = NULL;
 
-        if (read_int_attr(root, d->name, "sriov_totalvfs", &d->sriov_totalvfs) >= 0)
-                (void) read_int_attr(root, d->name, "sriov_numvfs", &d->sriov_numvfs);
-        (void) read_link_basename(device_attr_path(path, root, d->name, "physfn"), &d->physfn);
+        /* Only a physical function has sriov_numvfs. */
+        (void) read_int_attr(root, d->name, "sriov_numvfs", &d->sriov_numvfs);
 
         /* Gone while we read: say so rather than report half a device. */
         if (!pci_device_exists(root, d->name))
@@ -148,7 +141,7 @@ int pci_device_load_brief(const char *root, const char *name, PciDevice **ret) {
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
-        *d = (PciDevice) { .iommu_group = -1, .boot_vga = -1, .sriov_totalvfs = -1, .sriov_numvfs = -1 };
+        *d = (PciDevice) { .iommu_group = -1, .boot_vga = -1, .sriov_numvfs = -1 };
         r = pci_address_parse(name, &d->address);
         if (r < 0)
                 return r;
@@ -170,7 +163,6 @@ PciDevice *pci_device_free(PciDevice *d) {
         free(d->driver);
         free(d->driver_override);
         free(d->reset_method);
-        free(d->physfn);
         free(d);
         return NULL;
 }
@@ -183,8 +175,8 @@ bool pci_class_is_bridge(uint32_t class) {
         return (class >> 16) == 0x06 && ((class >> 8) & 0xff) == 0x04;
 }
 
-bool pci_class_is_display(uint32_t class) {
-        return (class >> 16) == 0x03;
+bool pci_class_is_storage(uint32_t class) {
+        return (class >> 16) == 0x01; /* mass storage: SATA, NVMe, SAS, RAID... */
 }
 
 bool driver_is_vfio(const char *driver) {

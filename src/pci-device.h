@@ -11,17 +11,13 @@ typedef struct PciDevice {
         PciAddress address;
         uint16_t vendor;
         uint16_t device;
-        uint16_t subsystem_vendor;
-        uint16_t subsystem_device;
         uint32_t class;
         char *driver;          /* NULL when unbound */
         char *driver_override; /* NULL when unset */
         int iommu_group;       /* -1: no group (IOMMU off) */
         int boot_vga;          /* -1: not a VGA device */
         char *reset_method;    /* NULL: no attribute; "" none available */
-        int sriov_totalvfs;    /* -1: not an SR-IOV physical function */
-        int sriov_numvfs;
-        char *physfn; /* the PF of a virtual function, else NULL */
+        int sriov_numvfs;      /* -1: not an SR-IOV physical function */
 } PciDevice;
 
 /* Load what sysfs says about one function. -ENODEV when there is no such device (also when it vanishes
@@ -39,7 +35,7 @@ int pci_device_read_override(const char *root, const char *name, char **ret);
 bool pci_device_exists(const char *root, const char *name);
 
 bool pci_class_is_bridge(uint32_t class);
-bool pci_class_is_display(uint32_t class);
+bool pci_class_is_storage(uint32_t class);
 const char *pci_class_name(uint32_t class);
 
 /* vfio-pci and its variant drivers (mlx5_vfio_pci, ...). */
