@@ -608,37 +608,40 @@ typedef struct ClaimWork {
         const char *to_driver;
 } ClaimWork;
 
-enum { STEP_UNBIND = 1, STEP_BIND = 2 };
+/* The steps of the bounded work, as the worker reports them to the parent. */
+typedef enum WorkStep {
+        STEP_UNBIND = 1,
+        STEP_BIND,
+        STEP_PROBE,
+        STEP_MODULE,
+} WorkStep;
 
 /* Unbind NAME from DRIVER as a reported step. ENODEV means it was unbound meanwhile: what we wanted. */
 static int unbind_step(BoundedStep *s, const char *root, const char *name, const char *driver) {
-        char path[PATH_MAX], what[128];
+        char path[PATH_MAX], what[BOUNDED_STEP_MAX];
         int r;
 
         snprintf(what, sizeof(what), "unbinding from %s", driver);
-        bounded_step(s, what);
+        bounded_step(s, STEP_UNBIND, what);
         r = write_attr(root_path(path, root, "/sys/bus/pci/drivers/%s/unbind", driver), name);
         return r == -ENODEV ? 0 : r;
 }
 
-/* Runs in the bounded child. Returns a negative errno; the step that failed is encoded as errno * 10 + step
- * so the parent can tell an unbind failure from a bind failure. */
+/* Runs in the bounded child. Returns a negative errno; the parent learns which step failed from the last
+ * step reported. */
 static int claim_work(BoundedStep *s, void *userdata) {
         ClaimWork *w = userdata;
-        char path[PATH_MAX], what[128];
+        char path[PATH_MAX], what[BOUNDED_STEP_MAX];
         int r;
 
         if (w->from_driver) {
                 r = unbind_step(s, w->root, w->name, w->from_driver);
                 if (r < 0)
-                        return r * 10 - STEP_UNBIND;
+                        return r;
         }
         snprintf(what, sizeof(what), "binding to %s", w->to_driver);
-        bounded_step(s, what);
-        r = write_attr(root_path(path, w->root, "/sys/bus/pci/drivers/%s/bind", w->to_driver), w->name);
-        if (r < 0)
-                return r * 10 - STEP_BIND;
-        return 0;
+        bounded_step(s, STEP_BIND, what);
+        return write_attr(root_path(path, w->root, "/sys/bus/pci/drivers/%s/bind", w->to_driver), w->name);
 }
 
 typedef struct ModuleWork {
@@ -647,9 +650,9 @@ typedef struct ModuleWork {
 
 static int module_work(BoundedStep *s, void *userdata) {
         ModuleWork *w = userdata;
-        char what[128];
+        char what[BOUNDED_STEP_MAX];
         snprintf(what, sizeof(what), "loading module %s", w->module);
-        bounded_step(s, what);
+        bounded_step(s, STEP_MODULE, what);
         return module_load(w->module);
 }
 
@@ -696,7 +699,7 @@ static int ensure_driver(Run *run, const char *driver, BoundedResult *ret) {
         return pci_driver_registered(run->root, driver) ? 0 : -ENOENT;
 }
 
-static void explain_bind_failure(Run *run, DeviceReport *d, int error, int step, const char *from_driver) {
+static void explain_bind_failure(Run *run, DeviceReport *d, int error, WorkStep step, const char *from_driver) {
         const char *to = d->wanted_driver;
 
         if (step == STEP_UNBIND) {
@@ -783,10 +786,9 @@ static void claim_finish(Run *run, DeviceReport *d, const ClaimWork *w, const Bo
         if (b->error == -ECHILD)
                 set_reason(d, REASON_PROBE_FAILED, "see 'journalctl -k'", "the claim of %s ended abnormally while %s",
                            d->name, b->step);
-        else if (b->error < 0) {
-                int enc = -b->error;
-                explain_bind_failure(run, d, enc / 10, enc % 10, w->from_driver);
-        } else if (now)
+        else if (b->error < 0)
+                explain_bind_failure(run, d, -b->error, b->step_code, w->from_driver);
+        else if (now)
                 set_reason(d, REASON_WRONG_DRIVER,
                            "rebuild the initramfs so vfio-bind runs before that driver (update-initramfs -u, or "
                            "dracut -f)",
@@ -1012,7 +1014,7 @@ static int release_work(BoundedStep *s, void *userdata) {
                         return r;
         }
         /* Let the kernel pick the host driver. Its success says nothing: the caller re-reads the link. */
-        bounded_step(s, "asking the kernel to probe host drivers");
+        bounded_step(s, STEP_PROBE, "asking the kernel to probe host drivers");
         r = write_attr(root_path(path, w->root, "/sys/bus/pci/drivers_probe"), w->name);
         return r;
 }

@@ -90,7 +90,7 @@ END_TEST
  * still runs, in as few children as that allows. The limit is far above what a trivial item needs on a
  * loaded machine; only item 1 ever reaches it. */
 static int each_work(BoundedStep *s, size_t index, void *userdata) {
-        bounded_step(s, index == 1 ? "sleeping" : "working");
+        bounded_step(s, 1, index == 1 ? "sleeping" : "working");
         if (index == 1)
                 pause(); /* blocks until the runner kills it */
         if (index == 3)
@@ -114,6 +114,49 @@ START_TEST(test_bounded_run_each) {
 }
 END_TEST
 
+/* Each item takes 60% of the limit: together they run far past one limit, yet none is late, because each
+ * item's limit runs from its own start. */
+#define SLOW_ITEM_MSEC 600
+#define SLOW_LIMIT_MSEC 1000
+
+static int slow_work(BoundedStep *s, size_t index, void *userdata) {
+        bounded_step(s, 1, "working");
+        usleep(SLOW_ITEM_MSEC * 1000);
+        return 0;
+}
+
+START_TEST(test_bounded_deadline_per_item) {
+        BoundedResult res[3];
+        ck_assert_int_eq(bounded_run_each(slow_work, 3, NULL, SLOW_LIMIT_MSEC, -1, res), 0);
+        for (size_t i = 0; i < 3; i++) {
+                ck_assert_msg(!res[i].timed_out, "item %zu reported stuck", i);
+                ck_assert_int_eq(res[i].error, 0);
+                ck_assert_uint_ge(res[i].usec, SLOW_ITEM_MSEC * 1000);
+        }
+}
+END_TEST
+
+/* The step a failure happened in travels beside the error, not inside it. */
+static int failing_work(BoundedStep *s, size_t index, void *userdata) {
+        bounded_step(s, 1, "unbinding");
+        if (index == 0)
+                return -EBUSY;
+        bounded_step(s, 2, "binding");
+        return -EINVAL;
+}
+
+START_TEST(test_bounded_step_code) {
+        BoundedResult res[2];
+        ck_assert_int_eq(bounded_run_each(failing_work, 2, NULL, 5000, -1, res), 0);
+        ck_assert_int_eq(res[0].error, -EBUSY);
+        ck_assert_uint_eq(res[0].step_code, 1);
+        ck_assert_str_eq(res[0].step, "unbinding");
+        ck_assert_int_eq(res[1].error, -EINVAL);
+        ck_assert_uint_eq(res[1].step_code, 2);
+        ck_assert_str_eq(res[1].step, "binding");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("basics");
         TCase *tc = tcase_create("basics");
@@ -122,6 +165,8 @@ int main(void) {
         tcase_add_test(tc, test_cmdline_switches);
         tcase_add_test(tc, test_policy_helpers);
         tcase_add_test(tc, test_bounded_run_each);
+        tcase_add_test(tc, test_bounded_deadline_per_item);
+        tcase_add_test(tc, test_bounded_step_code);
         tcase_set_timeout(tc, 30);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
