@@ -33,10 +33,7 @@ static void carry_over_notes(Run *run, const StateFile *early) {
                         DeviceReport *d = &run->devices[j];
                         if (!streq(d->name, sn->name))
                                 continue;
-                        bool have = false;
-                        for (size_t k = 0; k < d->notes.n && !have; k++)
-                                have = streq(d->notes.notes[k].code, sn->code);
-                        if (have)
+                        if (note_list_has(&d->notes, sn->code))
                                 continue;
                         /* Note codes are static strings: take ours for a code we know. */
                         static const char *const known[] = { "firmware-framebuffer", "boot-vga", "reset-method",

@@ -53,7 +53,7 @@ int vfio_holders_scan(const char *root, VfioHolders *ret) {
                                 (void) read_attr(root_path(path, root, "/proc/%s/comm", de->d_name), &comm);
                         r = add(&h, group, strna(comm), de->d_name);
                         if (r < 0) {
-                                vfio_holders_clear(&h);
+                                vfio_holders_done(&h);
                                 return r;
                         }
                         last = group;
@@ -63,7 +63,7 @@ int vfio_holders_scan(const char *root, VfioHolders *ret) {
         return 0;
 }
 
-void vfio_holders_clear(VfioHolders *h) {
+void vfio_holders_done(VfioHolders *h) {
         for (size_t i = 0; i < h->n; i++)
                 free(h->items[i].holder);
         free(h->items);

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "engine.h"
+#include "run.h"
 
 typedef enum Verb {
         VERB_APPLY,

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "engine.h"
+#include "run.h"
 #include "state-file.h"
 
 /* The boot report as journal entries, built without sending so that tests can assert every field. */

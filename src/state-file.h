@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine.h"
+#include "run.h"
 
 /* The initramfs stage's outcome, handed to the root stage through /run (which the initramfs moves into the
  * real root). Plain "key=value" lines and one tab-separated line per function: readable with cat. */
