@@ -55,7 +55,7 @@ static int assess_load(Run *run, DeviceReport *d, char **ret_elsewhere) {
         r = pci_device_load(run->root, d->name, &d->dev);
         if (r < 0)
                 return r;
-        r = host_facts_mounts_on(&run->facts, d->name, &d->mounts);
+        r = storage_mounts_on(&run->facts.storage, d->name, &d->mounts);
         if (r < 0)
                 return r;
         *ret_elsewhere = d->domain_given ? NULL : same_address_in_other_domains(run->root, d->dev);
@@ -110,12 +110,13 @@ static Reason assess_storage(Run *run, DeviceReport *d) {
 
         /* A storage controller may hold "/" without anything saying so: in the initramfs before the root is
          * mounted (and with no valid record of it), or with a zfs or nfs root. Never guess there. */
-        if (pci_class_is_storage(dev->class) && !run->facts.root_located && !(d->section && d->section->force)) {
-                if (run->facts.root_unknown)
+        if (pci_class_is_storage(dev->class) && !run->facts.storage.root_located &&
+            !(d->section && d->section->force)) {
+                if (run->facts.storage.root_unknown)
                         set_reason(d, REASON_ROOT_UNKNOWN, NULL,
                                    "%s is a storage controller, and the root filesystem (%s) does not say which "
                                    "controller holds it",
-                                   d->name, run->facts.root_unknown);
+                                   d->name, run->facts.storage.root_unknown);
                 else
                         set_reason(d, REASON_ROOT_UNKNOWN, NULL,
                                    "%s is a storage controller, and the root filesystem is not mounted yet: "
@@ -202,14 +203,14 @@ static void add_device_notes(Run *run, DeviceReport *d) {
                 return;
 
         if (dev->boot_vga == 1)
-                note_add(&d->notes, SEVERITY_WARNING, "boot-vga",
+                note_add(&d->notes, SEVERITY_WARNING, NOTE_BOOT_VGA,
                          format_alloc("%s is the firmware's boot display: claiming it takes the host's console away",
                                       d->name),
                          strdup("keep a second display device for the host, or plan for a headless host"));
 
         const FramebufferRange *fb = host_facts_framebuffer_on(&run->facts, run->root, d->name);
         if (fb && !driver_is_vfio(dev->driver))
-                note_add(&d->notes, SEVERITY_WARNING, "firmware-framebuffer",
+                note_add(&d->notes, SEVERITY_WARNING, NOTE_FIRMWARE_FRAMEBUFFER,
                          format_alloc(
                                  "firmware framebuffer '%s' lives in a BAR of %s: it keeps the memory busy, and since "
                                  "Linux 6.0 binding a VFIO driver removes it and the console with it",
@@ -217,12 +218,12 @@ static void add_device_notes(Run *run, DeviceReport *d) {
                          strdup("add video=efifb:off (or initcall_blacklist=sysfb_init) to the kernel command line"));
 
         if (dev->reset_method && !*dev->reset_method)
-                note_add(&d->notes, SEVERITY_WARNING, "no-reset",
+                note_add(&d->notes, SEVERITY_WARNING, NOTE_NO_RESET,
                          format_alloc("%s offers no reset method: restarting its VM may need a host reboot", d->name),
                          strdup("check for a vendor-reset module, and set reset_method = device_specific"));
 
         if (d->mounts && d->section && d->section->force)
-                note_add(&d->notes, SEVERITY_WARNING, "forced",
+                note_add(&d->notes, SEVERITY_WARNING, NOTE_FORCED,
                          format_alloc("%s holds mounted filesystem %s and is claimed anyway (force = yes)", d->name,
                                       d->mounts),
                          NULL);
@@ -274,7 +275,7 @@ int assess_group(Run *run, DeviceReport *d, bool predict) {
 void assess_note_group(Run *run, DeviceReport *d, Severity sev) {
         if (d->group_viable)
                 return;
-        note_add(&d->notes, sev, reason_to_string(REASON_GROUP_NOT_VIABLE),
+        note_add(&d->notes, sev, NOTE_GROUP_NOT_VIABLE,
                  format_alloc("IOMMU group %d is not usable by a VM: %s stay on host drivers", d->dev->iommu_group,
                               d->group_blockers),
                  format_alloc("name them in %s too (functions = all takes every function of the card), or move the "
@@ -285,18 +286,18 @@ void assess_note_group(Run *run, DeviceReport *d, Severity sev) {
 static void add_host_notes(Run *run) {
         note_list_done(&run->notes);
         if (run->config && run->config->n_errors > 0)
-                note_add(&run->notes, SEVERITY_ERROR, "config-invalid",
+                note_add(&run->notes, SEVERITY_ERROR, NOTE_CONFIG_INVALID,
                          format_alloc("%s has %zu error%s", run->config->path, run->config->n_errors,
                                       run->config->n_errors == 1 ? "" : "s"),
                          strdup("run 'vfio-bind check' and correct them"));
         if (run->n_devices == 0)
                 return;
         if (!run->facts.iommu_enabled)
-                note_add(&run->notes, SEVERITY_ERROR, "iommu-off",
+                note_add(&run->notes, SEVERITY_ERROR, NOTE_IOMMU_OFF,
                          strdup("the IOMMU is off: there are no IOMMU groups, so no device can go to a VM"),
                          strdup(iommu_enable_hint(run->facts.cpu_vendor)));
         else if (!run->facts.interrupt_remapping && !run->facts.unsafe_interrupts_allowed)
-                note_add(&run->notes, SEVERITY_WARNING, "no-interrupt-remapping",
+                note_add(&run->notes, SEVERITY_WARNING, NOTE_NO_INTERRUPT_REMAPPING,
                          strdup("no interrupt remapping seen in /proc/interrupts: starting a VM with these devices "
                                 "may fail with 'Operation not permitted'"),
                          strdup("enable interrupt remapping in the firmware, or accept the risk with "
@@ -374,7 +375,7 @@ int run_status(Run *run) {
                         continue;
                 char *who = vfio_holders_of(&holders, d->dev->iommu_group);
                 if (who)
-                        note_add(&d->notes, SEVERITY_INFO, "in-use",
+                        note_add(&d->notes, SEVERITY_INFO, NOTE_IN_USE,
                                  format_alloc("/dev/vfio/%d is open by %s", d->dev->iommu_group, who), NULL);
                 free(who);
         }

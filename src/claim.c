@@ -66,7 +66,7 @@ static void load_iommu_backend(Run *run) {
                 return;
         r = load_module_bounded(run, VFIO_IOMMU_BACKEND);
         if (r < 0)
-                note_add(&run->notes, SEVERITY_WARNING, "iommu-backend",
+                note_add(&run->notes, SEVERITY_WARNING, NOTE_IOMMU_BACKEND,
                          format_alloc("could not load " VFIO_IOMMU_BACKEND " (%s): VMs cannot use VFIO devices",
                                       r == -ETIME ? "timed out" : strerror(-r)),
                          strdup("check 'journalctl -k' and that the kernel has CONFIG_VFIO_IOMMU_TYPE1"));
@@ -317,7 +317,7 @@ static void set_reset_method(Run *run, DeviceReport *d) {
                 return;
         r = write_attr(device_attr_path(path, run->root, d->name, "reset_method"), want);
         if (r < 0)
-                note_add(&d->notes, SEVERITY_WARNING, "reset-method",
+                note_add(&d->notes, SEVERITY_WARNING, NOTE_RESET_METHOD,
                          format_alloc("cannot set reset_method of %s to '%s': %s (supported now: %s)", d->name, want,
                                       strerror(-r), d->dev->reset_method ? d->dev->reset_method : "none listed"),
                          strdup("load the module that provides the method (e.g. vendor-reset) before vfio-bind, "
@@ -390,7 +390,7 @@ static int claim_settle(Run *run) {
                 if ((d->result == RESULT_CLAIMED || d->result == RESULT_ALREADY) && d->dev &&
                     d->dev->iommu_group >= 0 &&
                     !path_exists(root_path(path, run->root, "/dev/vfio/%d", d->dev->iommu_group)))
-                        note_add(&d->notes, SEVERITY_WARNING, "no-group-node",
+                        note_add(&d->notes, SEVERITY_WARNING, NOTE_NO_GROUP_NODE,
                                  format_alloc("/dev/vfio/%d does not exist although %s is on %s", d->dev->iommu_group,
                                               d->name, d->wanted_driver),
                                  strdup("check that devtmpfs is mounted on /dev"));
@@ -402,7 +402,7 @@ static int claim_settle(Run *run) {
 static void claim_refresh_group_notes(Run *run) {
         for (size_t i = 0; i < run->n_devices; i++) {
                 DeviceReport *d = &run->devices[i];
-                note_list_drop(&d->notes, reason_to_string(REASON_GROUP_NOT_VIABLE));
+                note_list_drop(&d->notes, NOTE_GROUP_NOT_VIABLE);
                 if (d->result == RESULT_CLAIMED || d->result == RESULT_ALREADY)
                         assess_note_group(run, d, SEVERITY_WARNING);
         }

@@ -2,16 +2,16 @@
 #include "macro.h"
 #include "output.h"
 
-#define COLOR_RED "\033[31;1m"
+#define COLOR_RED    "\033[31;1m"
 #define COLOR_YELLOW "\033[33;1m"
-#define COLOR_GREEN "\033[32m"
-#define COLOR_DIM "\033[2m"
-#define COLOR_OFF "\033[0m"
+#define COLOR_GREEN  "\033[32m"
+#define COLOR_DIM    "\033[2m"
+#define COLOR_OFF    "\033[0m"
 
 const char *verb_to_string(Verb v) {
         static const char *const names[] = {
-                [VERB_APPLY] = "apply", [VERB_CHECK] = "check",   [VERB_STATUS] = "status",
-                [VERB_RELEASE] = "release", [VERB_BOOT] = "boot", [VERB_STORAGE] = "storage",
+                [VERB_APPLY] = "apply",     [VERB_CHECK] = "check", [VERB_STATUS] = "status",
+                [VERB_RELEASE] = "release", [VERB_BOOT] = "boot",   [VERB_STORAGE] = "storage",
         };
         return names[v];
 }
@@ -80,8 +80,8 @@ static void print_note(FILE *f, const char *message, const char *fix, Severity s
 enum { COL_LABEL, COL_ADDRESS, COL_ID, COL_CLASS, COL_BEFORE, COL_DRIVER, COL_GROUP, COL_RESET, COL_VERDICT, _COL_MAX };
 
 void output_text(FILE *f, const Run *run, Verb verb, bool color) {
-        static const char *const headers[_COL_MAX] = { "LABEL", "ADDRESS", "ID",    "CLASS",  "BEFORE",
-                                                      "DRIVER", "GROUP", "RESET", "VERDICT" };
+        static const char *const headers[_COL_MAX] = { "LABEL",  "ADDRESS", "ID",    "CLASS",  "BEFORE",
+                                                       "DRIVER", "GROUP",   "RESET", "VERDICT" };
         bool show_before = verb == VERB_APPLY || verb == VERB_RELEASE || verb == VERB_BOOT;
         size_t width[_COL_MAX];
         char cells[_COL_MAX][96];
@@ -99,7 +99,7 @@ void output_text(FILE *f, const Run *run, Verb verb, bool color) {
                         for (int c = 0; c < _COL_MAX; c++) {
                                 if (c == COL_BEFORE && !show_before)
                                         continue;
-                                fprintf(f, "%s%-*s%s", color ? COLOR_DIM : "", c == COL_VERDICT ? 0 : (int) width[c],
+                                fprintf(f, "%s%-*s%s", color ? COLOR_DIM : "", c == COL_VERDICT ? 0 : (int)width[c],
                                         headers[c], color ? COLOR_OFF : "");
                                 fputs(c == COL_VERDICT ? "\n" : "  ", f);
                         }
@@ -119,7 +119,9 @@ void output_text(FILE *f, const Run *run, Verb verb, bool color) {
                                 else
                                         snprintf(cells[COL_GROUP], sizeof(cells[0]), "-");
                                 snprintf(cells[COL_RESET], sizeof(cells[0]), "%s",
-                                         !dev->reset_method ? "-" : *dev->reset_method ? dev->reset_method : "none");
+                                         !dev->reset_method   ? "-"
+                                         : *dev->reset_method ? dev->reset_method
+                                                              : "none");
                                 for (char *p = cells[COL_RESET]; *p; p++)
                                         if (*p == ' ')
                                                 *p = ',';
@@ -143,7 +145,7 @@ void output_text(FILE *f, const Run *run, Verb verb, bool color) {
                                         fprintf(f, "%s%s%s\n", severity_color(s, color), cells[c],
                                                 color ? COLOR_OFF : "");
                                 } else
-                                        fprintf(f, "%-*s  ", (int) width[c], cells[c]);
+                                        fprintf(f, "%-*s  ", (int)width[c], cells[c]);
                         }
                 }
         }
@@ -159,11 +161,10 @@ void output_text(FILE *f, const Run *run, Verb verb, bool color) {
                 first = false;
                 fprintf(f, "%s (%s):\n", d->name, d->section ? d->section->name : "not configured");
                 if (d->reason != REASON_NONE)
-                        print_note(f, d->message ?: reason_to_string(d->reason), d->fix, SEVERITY_ERROR,
-                                   color);
+                        print_note(f, d->message ?: reason_to_string(d->reason), d->fix, SEVERITY_ERROR, color);
                 for (size_t j = 0; j < d->notes.n; j++)
-                        print_note(f, d->notes.notes[j].message, d->notes.notes[j].fix,
-                                   d->notes.notes[j].severity, color);
+                        print_note(f, d->notes.notes[j].message, d->notes.notes[j].fix, d->notes.notes[j].severity,
+                                   color);
         }
 
         /* Every IOMMU group involved, with each member's driver: the thing admins otherwise script by hand. */
@@ -195,7 +196,7 @@ void output_text(FILE *f, const Run *run, Verb verb, bool color) {
                                    run->notes.notes[i].severity, color);
         }
 
-        char summary[128];
+        char summary[SUMMARY_MAX];
         summary_line(summary, sizeof(summary), run, verb);
         fprintf(f, "\n%s\n", summary);
 }

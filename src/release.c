@@ -84,12 +84,12 @@ static void release_verify(Run *run, DeviceReport *d, const BoundedResult *b) {
         d->dev = NULL;
         (void)pci_device_load(run->root, d->name, &d->dev);
         if (!driver)
-                note_add(&d->notes, SEVERITY_INFO, "no-host-driver",
+                note_add(&d->notes, SEVERITY_INFO, NOTE_NO_HOST_DRIVER,
                          format_alloc("no host driver took %s; it stays unbound", d->name),
                          strdup("load the host driver's module (modprobe NAME) and run 'vfio-bind release' again"));
         if (d->section)
                 note_add(
-                        &d->notes, SEVERITY_INFO, "still-configured",
+                        &d->notes, SEVERITY_INFO, NOTE_STILL_CONFIGURED,
                         format_alloc("%s is still in %s: the next boot claims it again", d->name, run_config_path(run)),
                         NULL);
 }

@@ -38,19 +38,63 @@ static const char *const result_names[_RESULT_MAX] = {
         [RESULT_STUCK] = "stuck",     [RESULT_RELEASED] = "released",
 };
 
+static const char *const note_code_names[_NOTE_CODE_MAX] = {
+        [NOTE_BOOT_VGA] = "boot-vga",
+        [NOTE_FIRMWARE_FRAMEBUFFER] = "firmware-framebuffer",
+        [NOTE_NO_RESET] = "no-reset",
+        [NOTE_FORCED] = "forced",
+        [NOTE_RESET_METHOD] = "reset-method",
+        [NOTE_GROUP_NOT_VIABLE] = "group-not-viable",
+        [NOTE_NO_GROUP_NODE] = "no-group-node",
+        [NOTE_IN_USE] = "in-use",
+        [NOTE_NO_HOST_DRIVER] = "no-host-driver",
+        [NOTE_STILL_CONFIGURED] = "still-configured",
+        [NOTE_DRIVERCTL_OVERRIDE] = "driverctl-override",
+        [NOTE_CONFIG_INVALID] = "config-invalid",
+        [NOTE_IOMMU_OFF] = "iommu-off",
+        [NOTE_NO_INTERRUPT_REMAPPING] = "no-interrupt-remapping",
+        [NOTE_IOMMU_BACKEND] = "iommu-backend",
+        [NOTE_VENDOR_IDS_CMDLINE] = "vendor-ids-cmdline",
+        [NOTE_VENDOR_IDS_MODPROBE] = "vendor-ids-modprobe",
+        [NOTE_INITRAMFS_NOTE] = "initramfs-note",
+};
+
 const char *reason_to_string(Reason r) {
-        return r < _REASON_MAX ? reason_names[r] : "unknown";
+        return r >= 0 && r < _REASON_MAX ? reason_names[r] : "unknown";
 }
 
 const char *result_to_string(Result r) {
-        return r < _RESULT_MAX ? result_names[r] : "unknown";
+        return r >= 0 && r < _RESULT_MAX ? result_names[r] : "unknown";
+}
+
+const char *note_code_to_string(NoteCode c) {
+        return c >= 0 && c < _NOTE_CODE_MAX ? note_code_names[c] : "unknown";
+}
+
+static int lookup_name(const char *const *names, size_t n, const char *s) {
+        for (size_t i = 0; s && i < n; i++)
+                if (names[i] && streq(names[i], s))
+                        return (int)i;
+        return -EINVAL;
+}
+
+Reason reason_from_string(const char *s) {
+        return (Reason)lookup_name(reason_names, ELEMENTSOF(reason_names), s);
+}
+
+Result result_from_string(const char *s) {
+        return (Result)lookup_name(result_names, ELEMENTSOF(result_names), s);
+}
+
+NoteCode note_code_from_string(const char *s) {
+        return (NoteCode)lookup_name(note_code_names, ELEMENTSOF(note_code_names), s);
 }
 
 const char *severity_to_string(Severity s) {
         return s == SEVERITY_ERROR ? "error" : s == SEVERITY_WARNING ? "warning" : "info";
 }
 
-int note_add(NoteList *l, Severity sev, const char *code, char *message, char *fix) {
+int note_add(NoteList *l, Severity sev, NoteCode code, char *message, char *fix) {
         if (!GREEDY_REALLOC(l->notes, l->n + 1)) {
                 free(message);
                 free(fix);
@@ -69,12 +113,12 @@ void note_list_done(NoteList *l) {
         *l = (NoteList){};
 }
 
-void note_list_drop(NoteList *l, const char *code) {
+void note_list_drop(NoteList *l, NoteCode code) {
         size_t kept = 0;
 
         for (size_t j = 0; j < l->n; j++) {
                 Note *n = &l->notes[j];
-                if (streq(n->code, code)) {
+                if (n->code == code) {
                         free(n->message);
                         free(n->fix);
                 } else
@@ -83,9 +127,9 @@ void note_list_drop(NoteList *l, const char *code) {
         l->n = kept;
 }
 
-bool note_list_has(const NoteList *l, const char *code) {
+bool note_list_has(const NoteList *l, NoteCode code) {
         for (size_t i = 0; i < l->n; i++)
-                if (streq(l->notes[i].code, code))
+                if (l->notes[i].code == code)
                         return true;
         return false;
 }
@@ -158,11 +202,11 @@ static int compare_reports(const void *a, const void *b) {
         return pci_address_compare(&pa, &pb);
 }
 
-int run_init(Run *run, const char *root, const Config *config) {
+int run_init(Run *run, const char *root, const Config *config, HostFactsFlags flags) {
         int r;
 
         *run = (Run){ .root = root, .config = config, .lock_fd = -1 };
-        r = host_facts_load(root, &run->facts);
+        r = host_facts_load(root, flags, &run->facts);
         if (r < 0)
                 return r;
 
@@ -213,7 +257,7 @@ void run_done(Run *run) {
                 device_report_done(&run->devices[i]);
         free(run->devices);
         note_list_done(&run->notes);
-        host_facts_clear(&run->facts);
+        host_facts_done(&run->facts);
         if (run->lock_fd >= 0)
                 close(run->lock_fd);
         *run = (Run){ .lock_fd = -1 };

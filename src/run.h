@@ -40,6 +40,7 @@ typedef enum Reason {
         REASON_ROOT_UNKNOWN,
         REASON_AMBIGUOUS,
         _REASON_MAX,
+        _REASON_INVALID = -EINVAL,
 } Reason;
 
 typedef enum Result {
@@ -52,6 +53,7 @@ typedef enum Result {
         RESULT_STUCK,    /* a kernel write did not return in time */
         RESULT_RELEASED, /* given back to the host */
         _RESULT_MAX,
+        _RESULT_INVALID = -EINVAL,
 } Result;
 
 typedef enum Severity {
@@ -60,9 +62,33 @@ typedef enum Severity {
         SEVERITY_ERROR,
 } Severity;
 
+/* What a note is about. Codes are stable: they appear in JSON, in the journal and in the state file. */
+typedef enum NoteCode {
+        NOTE_BOOT_VGA,
+        NOTE_FIRMWARE_FRAMEBUFFER,
+        NOTE_NO_RESET,
+        NOTE_FORCED,
+        NOTE_RESET_METHOD,
+        NOTE_GROUP_NOT_VIABLE,
+        NOTE_NO_GROUP_NODE,
+        NOTE_IN_USE,
+        NOTE_NO_HOST_DRIVER,
+        NOTE_STILL_CONFIGURED,
+        NOTE_DRIVERCTL_OVERRIDE,
+        NOTE_CONFIG_INVALID,
+        NOTE_IOMMU_OFF,
+        NOTE_NO_INTERRUPT_REMAPPING,
+        NOTE_IOMMU_BACKEND,
+        NOTE_VENDOR_IDS_CMDLINE,
+        NOTE_VENDOR_IDS_MODPROBE,
+        NOTE_INITRAMFS_NOTE,
+        _NOTE_CODE_MAX,
+        _NOTE_CODE_INVALID = -EINVAL,
+} NoteCode;
+
 typedef struct Note {
         Severity severity;
-        const char *code;
+        NoteCode code;
         char *message;
         char *fix;
 } Note;
@@ -105,9 +131,14 @@ typedef struct Run {
 const char *reason_to_string(Reason r);
 const char *result_to_string(Result r);
 const char *severity_to_string(Severity s);
+const char *note_code_to_string(NoteCode c);
+/* The enum values back from their names (the state file): _*_INVALID for a name this version does not know. */
+Reason reason_from_string(const char *s);
+Result result_from_string(const char *s);
+NoteCode note_code_from_string(const char *s);
 
 /* The configured functions (functions = all expanded), in the order of the file, and the host's facts. */
-int run_init(Run *run, const char *root, const Config *config);
+int run_init(Run *run, const char *root, const Config *config, HostFactsFlags flags);
 void run_done(Run *run);
 #define _cleanup_run_ _cleanup_(run_done)
 
@@ -126,11 +157,11 @@ Reason set_reason(DeviceReport *d, Reason reason, const char *fix, const char *f
 void set_fix(DeviceReport *d, char *fix);
 
 /* Takes MESSAGE and FIX, also on failure. */
-int note_add(NoteList *l, Severity sev, const char *code, char *message, char *fix);
+int note_add(NoteList *l, Severity sev, NoteCode code, char *message, char *fix);
 void note_list_done(NoteList *l);
-bool note_list_has(const NoteList *l, const char *code);
+bool note_list_has(const NoteList *l, NoteCode code);
 /* Drop the notes with CODE from L. */
-void note_list_drop(NoteList *l, const char *code);
+void note_list_drop(NoteList *l, NoteCode code);
 
 /* What the configuration calls itself and the device, for messages. */
 const char *run_config_path(const Run *run);

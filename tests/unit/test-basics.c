@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "bounded.h"
+#include "cmdline.h"
 #include "host-facts.h"
 #include "macro.h"
 #include "modules.h"
