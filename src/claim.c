@@ -19,27 +19,6 @@ static bool claim_pending_on(const DeviceReport *d) {
         return d->reason == REASON_NONE && d->result == RESULT_NONE;
 }
 
-typedef struct ClaimWork {
-        const char *root;
-        const char *name;
-        const char *from_driver; /* NULL when unbound */
-        const char *to_driver;
-} ClaimWork;
-
-/* Runs in the bounded child. Returns a negative errno; the parent learns which step failed from the last
- * step reported. */
-static int claim_work(BoundedStep *s, void *userdata) {
-        ClaimWork *w = userdata;
-        int r;
-
-        if (w->from_driver) {
-                r = step_unbind(s, w->root, w->name, w->from_driver);
-                if (r < 0)
-                        return r;
-        }
-        return step_bind(s, w->root, w->name, w->to_driver);
-}
-
 static int module_work(BoundedStep *s, void *userdata) {
         return step_load_module(s, userdata);
 }
@@ -183,7 +162,7 @@ static void explain_bind_failure(Run *run, DeviceReport *d, int error, WorkStep 
 }
 
 /* Before the claim: is there anything to do? Fills the work item when there is. */
-static bool claim_prepare(Run *run, DeviceReport *d, ClaimWork *ret) {
+static bool claim_prepare(Run *run, DeviceReport *d, DriverMove *ret) {
         char *driver = NULL;
         int r;
 
@@ -199,12 +178,12 @@ static bool claim_prepare(Run *run, DeviceReport *d, ClaimWork *ret) {
                 free(driver);
                 return false;
         }
-        *ret = (ClaimWork){ .root = run->root, .name = d->name, .from_driver = driver, .to_driver = d->wanted_driver };
+        *ret = (DriverMove){ .root = run->root, .name = d->name, .from_driver = driver, .to_driver = d->wanted_driver };
         return true;
 }
 
 /* After the claim: the driver link is the only truth, since a write can succeed with nothing bound. */
-static void claim_finish(Run *run, DeviceReport *d, const ClaimWork *w, const BoundedResult *b) {
+static void claim_finish(Run *run, DeviceReport *d, const DriverMove *w, const BoundedResult *b) {
         _cleanup_free_ char *now = NULL;
         int r;
 
@@ -245,17 +224,17 @@ static void claim_finish(Run *run, DeviceReport *d, const ClaimWork *w, const Bo
 }
 
 typedef struct ClaimBatch {
-        ClaimWork *works;
+        DriverMove *works;
 } ClaimBatch;
 
 static int claim_item(BoundedStep *s, size_t index, void *userdata) {
         ClaimBatch *batch = userdata;
-        return claim_work(s, &batch->works[index]);
+        return step_move(s, &batch->works[index]);
 }
 
 /* Unbind and bind every device that still needs it, each with its own time limit. */
 static int claim_pending(Run *run) {
-        _cleanup_free_ ClaimWork *works = calloc(run->n_devices, sizeof(ClaimWork));
+        _cleanup_free_ DriverMove *works = calloc(run->n_devices, sizeof(DriverMove));
         _cleanup_free_ BoundedResult *results = calloc(run->n_devices, sizeof(BoundedResult));
         _cleanup_free_ size_t *index = calloc(run->n_devices, sizeof(size_t));
         size_t n = 0;

@@ -18,7 +18,7 @@ int read_attr(const char *path, char **ret) {
         n = read(fd, buf, sizeof(buf));
         if (n < 0)
                 return -errno;
-        if ((size_t) n > ATTR_MAX)
+        if ((size_t)n > ATTR_MAX)
                 return -EFBIG;
 
         if (n > 0 && buf[n - 1] == '\n')
@@ -60,7 +60,7 @@ int write_attr(const char *path, const char *value) {
                 return -errno;
 
         ssize_t n = write(fd, value, len);
-        int r = n < 0 ? -errno : (size_t) n != len ? -EIO : 0;
+        int r = n < 0 ? -errno : (size_t)n != len ? -EIO : 0;
 
         /* sysfs reports some errors only at close(); never drop them. */
         if (close(fd) < 0 && r == 0)
@@ -134,4 +134,20 @@ int read_full_file(const char *path, char **ret, size_t *ret_size) {
 
 int path_exists(const char *path) {
         return access(path, F_OK) >= 0;
+}
+
+int read_file_lines(const char *path, LineFunc fn, void *userdata) {
+        _cleanup_free_ char *text = NULL;
+        char *save = NULL;
+        int r;
+
+        r = read_full_file(path, &text, NULL);
+        if (r < 0)
+                return r;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                r = fn(line, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }

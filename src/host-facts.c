@@ -106,36 +106,36 @@ const char *iommu_enable_hint(CpuVendor v) {
         }
 }
 
-static int load_framebuffers(HostFacts *f, const char *root) {
+/* One line of /proc/iomem: "  START-END : NAME", kept when NAME is a firmware framebuffer. */
+static int add_framebuffer_line(char *line, void *userdata) {
         static const char *const names[] = { "BOOTFB", "efifb", "vesafb", "simpledrm", "simple-framebuffer" };
-        _cleanup_free_ char *text = NULL;
+        HostFacts *f = userdata;
+        uint64_t start, end;
+        bool fb = false;
+        int n = 0;
+
+        if (sscanf(line, " %" SCNx64 "-%" SCNx64 " : %n", &start, &end, &n) < 2 || n == 0)
+                return 0;
+        const char *name = line + n;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                fb = fb || strstr(name, names[i]);
+        if (!fb || end == 0)
+                return 0;
+        if (!GREEDY_REALLOC(f->framebuffers, f->n_framebuffers + 1))
+                return -ENOMEM;
+        f->framebuffers[f->n_framebuffers] = (FramebufferRange){ start, end, strdup(name) };
+        if (!f->framebuffers[f->n_framebuffers].name)
+                return -ENOMEM;
+        f->n_framebuffers++;
+        return 0;
+}
+
+static int load_framebuffers(HostFacts *f, const char *root) {
         char path[PATH_MAX];
-        char *save = NULL;
         int r;
 
-        r = read_full_file(root_path(path, root, "/proc/iomem"), &text, NULL);
-        if (r < 0)
-                return r == -ENOENT ? 0 : r;
-
-        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                uint64_t start, end;
-                int n = 0;
-                if (sscanf(line, " %" SCNx64 "-%" SCNx64 " : %n", &start, &end, &n) < 2 || n == 0)
-                        continue;
-                const char *name = line + n;
-                bool fb = false;
-                for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                        fb = fb || strstr(name, names[i]);
-                if (!fb || end == 0)
-                        continue;
-                if (!GREEDY_REALLOC(f->framebuffers, f->n_framebuffers + 1))
-                        return -ENOMEM;
-                f->framebuffers[f->n_framebuffers] = (FramebufferRange){ start, end, strdup(name) };
-                if (!f->framebuffers[f->n_framebuffers].name)
-                        return -ENOMEM;
-                f->n_framebuffers++;
-        }
-        return 0;
+        r = read_file_lines(root_path(path, root, "/proc/iomem"), add_framebuffer_line, f);
+        return r == -ENOENT ? 0 : r;
 }
 
 /* Storage: what is mounted, and in the initramfs what the image recorded. A record that is missing or not

@@ -78,6 +78,30 @@ static int parse_verb(const char *s, Verb *ret) {
         return -EINVAL;
 }
 
+/* Options that do not go together, and addresses that are not addresses. */
+static int check_options(const Options *o) {
+        if (o->dry_run && o->verb != VERB_APPLY) {
+                fprintf(stderr, "vfio-bind: --dry-run goes with apply\n");
+                return -EINVAL;
+        }
+        if (o->stage && o->verb != VERB_BOOT) {
+                fprintf(stderr, "vfio-bind: --stage goes with boot\n");
+                return -EINVAL;
+        }
+        if (o->verb == VERB_BOOT && (!o->stage || stage_from_string(o->stage) < 0)) {
+                fprintf(stderr, "vfio-bind: boot needs --stage=initramfs or --stage=root\n");
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < o->n_addresses; i++) {
+                PciAddress a;
+                if (pci_address_parse(o->addresses[i], &a) < 0) {
+                        fprintf(stderr, "vfio-bind: '%s' is not a PCI address (e.g. 0000:01:00.0)\n", o->addresses[i]);
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
 /* Returns 1 to continue, 0 to exit successfully (help, version), negative on a usage error. */
 static int parse_argv(int argc, char **argv, Options *o) {
         enum { ARG_CONFIG = 0x100, ARG_ROOT, ARG_JSON, ARG_DRY_RUN, ARG_STAGE, ARG_VERSION };
@@ -147,26 +171,7 @@ static int parse_argv(int argc, char **argv, Options *o) {
                 fprintf(stderr, "vfio-bind: missing verb; see 'vfio-bind --help'\n");
                 return -EINVAL;
         }
-        if (o->dry_run && o->verb != VERB_APPLY) {
-                fprintf(stderr, "vfio-bind: --dry-run goes with apply\n");
-                return -EINVAL;
-        }
-        if (o->stage && o->verb != VERB_BOOT) {
-                fprintf(stderr, "vfio-bind: --stage goes with boot\n");
-                return -EINVAL;
-        }
-        if (o->verb == VERB_BOOT && (!o->stage || (!streq(o->stage, "initramfs") && !streq(o->stage, "root")))) {
-                fprintf(stderr, "vfio-bind: boot needs --stage=initramfs or --stage=root\n");
-                return -EINVAL;
-        }
-        for (size_t i = 0; i < o->n_addresses; i++) {
-                PciAddress a;
-                if (pci_address_parse(o->addresses[i], &a) < 0) {
-                        fprintf(stderr, "vfio-bind: '%s' is not a PCI address (e.g. 0000:01:00.0)\n", o->addresses[i]);
-                        return -EINVAL;
-                }
-        }
-        return 1;
+        return check_options(o) < 0 ? -EINVAL : 1;
 }
 
 static bool use_color(void) {

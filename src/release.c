@@ -10,24 +10,6 @@
 /* Giving functions back to the host: clear the override, unbind from the VFIO driver, let the kernel probe
  * a host driver, and check what it chose. */
 
-typedef struct ReleaseWork {
-        const char *root;
-        const char *name;
-        const char *from_driver;
-} ReleaseWork;
-
-static int release_work(BoundedStep *s, void *userdata) {
-        ReleaseWork *w = userdata;
-        int r;
-
-        if (w->from_driver) {
-                r = step_unbind(s, w->root, w->name, w->from_driver);
-                if (r < 0)
-                        return r;
-        }
-        return step_probe(s, w->root, w->name);
-}
-
 /* Unbinding a device a VM still has open blocks until the VM lets go: refuse, and say who it is. */
 static bool release_refused_in_use(Run *run, DeviceReport *d) {
         VfioHolders holders = {};
@@ -107,7 +89,8 @@ static void release_one(Run *run, DeviceReport *d) {
         if (release_refused_in_use(run, d) || release_clear_override(run, d) < 0)
                 return;
 
-        ReleaseWork w = {
+        /* To no driver: the kernel probes for a host driver. Its success says nothing; the link does. */
+        DriverMove w = {
                 .root = run->root,
                 .name = d->name,
                 .from_driver = driver_is_vfio(d->dev->driver) ? d->dev->driver : NULL,
@@ -117,7 +100,7 @@ static void release_one(Run *run, DeviceReport *d) {
                 return;
         }
         BoundedResult b;
-        r = bounded_run(release_work, &w, run_timeout_msec(run), run->lock_fd, &b);
+        r = bounded_run(step_move, &w, run_timeout_msec(run), run->lock_fd, &b);
         d->usec = b.usec;
         if (r < 0 || b.timed_out) {
                 set_reason(d, REASON_STUCK, "check 'journalctl -k', and whether a VM still holds the device",

@@ -37,3 +37,15 @@ int step_load_module(BoundedStep *s, const char *module) {
         bounded_step(s, STEP_MODULE, what);
         return module_load(module);
 }
+
+int step_move(BoundedStep *s, void *userdata) {
+        const DriverMove *m = userdata;
+        int r;
+
+        if (m->from_driver) {
+                r = step_unbind(s, m->root, m->name, m->from_driver);
+                if (r < 0)
+                        return r;
+        }
+        return m->to_driver ? step_bind(s, m->root, m->name, m->to_driver) : step_probe(s, m->root, m->name);
+}

@@ -19,3 +19,14 @@ int step_bind(BoundedStep *s, const char *root, const char *name, const char *dr
 /* Let the kernel pick a host driver for NAME. Its success says nothing: re-read the driver link. */
 int step_probe(BoundedStep *s, const char *root, const char *name);
 int step_load_module(BoundedStep *s, const char *module);
+
+/* Moving a function from one driver to another: what claim and release hand to the bounded runner. */
+typedef struct DriverMove {
+        const char *root;
+        const char *name;
+        const char *from_driver; /* NULL when unbound */
+        const char *to_driver;   /* NULL: let the kernel probe a host driver */
+} DriverMove;
+
+/* Unbind from FROM_DRIVER (if any), then bind to TO_DRIVER or have the kernel probe. A BoundedWork. */
+int step_move(BoundedStep *s, void *userdata);

@@ -75,64 +75,81 @@ static char *unescape_mountinfo(const char *s) {
         return out;
 }
 
-int storage_load_mounts(Storage *f, const char *root) {
-        _cleanup_free_ char *text = NULL;
-        char path[PATH_MAX];
-        char *save = NULL;
+/* One line of mountinfo: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS". */
+typedef struct MountLine {
+        unsigned major, minor;
+        char mountpoint[PATH_MAX];
+        char fstype[64];
+        char source[PATH_MAX];
+} MountLine;
+
+static bool parse_mount_line(const char *line, MountLine *ret) {
+        *ret = (MountLine){};
+        if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &ret->major, &ret->minor, ret->mountpoint) < 3)
+                return false;
+        const char *dash = strstr(line, " - ");
+        if (dash)
+                sscanf(dash + 3, "%63s %4095s", ret->fstype, ret->source);
+        return true;
+}
+
+/* A mount that names no block device: tmpfs, proc, overlay... and zfs or nfs, which do not say where
+ * they live. Only "/" matters then: without knowing its controller, no storage controller is safe. */
+static int note_unplaced_root(Storage *s, const MountLine *ml) {
+        if (!streq(ml->mountpoint, "/") || streq(ml->fstype, "rootfs") || streq(ml->fstype, "tmpfs") ||
+            streq(ml->fstype, "ramfs"))
+                return 0;
+        free(s->root_unknown);
+        s->root_unknown = format_alloc("%s '%s'", ml->fstype, ml->source);
+        return s->root_unknown ? 0 : -ENOMEM;
+}
+
+typedef struct MountsLoad {
+        Storage *storage;
+        const char *root;
+} MountsLoad;
+
+static int add_mount_line(char *line, void *userdata) {
+        MountsLoad *load = userdata;
+        Storage *s = load->storage;
+        MountedBlock m = {};
+        char dev[PATH_MAX];
+        MountLine ml;
         int r;
 
-        r = read_full_file(root_path(path, root, "/proc/self/mountinfo"), &text, NULL);
-        if (r < 0)
-                return r == -ENOENT ? 0 : r;
-
-        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                unsigned major, minor;
-                char mnt[PATH_MAX], fstype[64] = "", source[PATH_MAX] = "";
-                int n = 0;
-
-                /* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS */
-                if (sscanf(line, "%*u %*u %u:%u %*s %4095s %n", &major, &minor, mnt, &n) < 3)
-                        continue;
-                const char *dash = strstr(line, " - ");
-                if (dash)
-                        sscanf(dash + 3, "%63s %4095s", fstype, source);
-                bool is_root = streq(mnt, "/");
-
-                MountedBlock m = {};
-                char dev[PATH_MAX];
-                if (major != 0)
-                        r = resolve_block(root, root_path(dev, root, "/sys/dev/block/%u:%u", major, minor), &m, 0);
-                else if (strncmp(source, "/dev/", 5) == 0 && !strchr(source + 5, '/'))
-                        /* btrfs shows an anonymous device number, but names its device as the source. */
-                        r = resolve_block(root, root_path(dev, root, "/sys/class/block/%s", source + 5), &m, 0);
-                else {
-                        /* tmpfs, proc, overlay... and zfs or nfs, which do not say where they live. Only "/"
-                         * matters then: without knowing its controller, no storage controller is safe. */
-                        if (is_root && !streq(fstype, "rootfs") && !streq(fstype, "tmpfs") && !streq(fstype, "ramfs")) {
-                                free(f->root_unknown);
-                                f->root_unknown = format_alloc("%s '%s'", fstype, source);
-                                if (!f->root_unknown)
-                                        return -ENOMEM;
-                        }
-                        continue;
-                }
-                if (r < 0 || m.n_pci_paths == 0) {
-                        mounted_block_done(&m);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                if (is_root)
-                        f->root_located = true;
-                m.mountpoint = unescape_mountinfo(mnt);
-                m.source = strdup(source);
-                if (!m.mountpoint || !m.source || !GREEDY_REALLOC(f->mounts, f->n_mounts + 1)) {
-                        mounted_block_done(&m);
-                        return -ENOMEM;
-                }
-                f->mounts[f->n_mounts++] = m;
+        if (!parse_mount_line(line, &ml))
+                return 0;
+        if (ml.major != 0)
+                r = resolve_block(load->root, root_path(dev, load->root, "/sys/dev/block/%u:%u", ml.major, ml.minor),
+                                  &m, 0);
+        else if (strncmp(ml.source, "/dev/", 5) == 0 && !strchr(ml.source + 5, '/'))
+                /* btrfs shows an anonymous device number, but names its device as the source. */
+                r = resolve_block(load->root, root_path(dev, load->root, "/sys/class/block/%s", ml.source + 5), &m, 0);
+        else
+                return note_unplaced_root(s, &ml);
+        if (r < 0 || m.n_pci_paths == 0) {
+                mounted_block_done(&m);
+                return r;
         }
+        if (streq(ml.mountpoint, "/"))
+                s->root_located = true;
+        m.mountpoint = unescape_mountinfo(ml.mountpoint);
+        m.source = strdup(ml.source);
+        if (!m.mountpoint || !m.source || !GREEDY_REALLOC(s->mounts, s->n_mounts + 1)) {
+                mounted_block_done(&m);
+                return -ENOMEM;
+        }
+        s->mounts[s->n_mounts++] = m;
         return 0;
+}
+
+int storage_load_mounts(Storage *s, const char *root) {
+        MountsLoad load = { .storage = s, .root = root };
+        char path[PATH_MAX];
+        int r;
+
+        r = read_file_lines(root_path(path, root, "/proc/self/mountinfo"), add_mount_line, &load);
+        return r == -ENOENT ? 0 : r;
 }
 
 static bool path_has_component(const char *path, const char *component) {
