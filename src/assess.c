@@ -247,7 +247,7 @@ int assess_group(Run *run, DeviceReport *d, bool predict) {
         char *list = NULL;
         int r;
 
-        pci_device_list_clear(&d->group);
+        pci_device_list_done(&d->group);
         free(d->group_blockers);
         d->group_blockers = NULL;
         d->group_viable = true;

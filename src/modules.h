@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum ModuleState {
         MODULE_UNKNOWN,  /* no module index to look at (captured tree without /lib/modules) */

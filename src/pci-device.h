@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pci-address.h"
@@ -48,7 +49,7 @@ typedef struct PciDeviceList {
         size_t n;
 } PciDeviceList;
 
-void pci_device_list_clear(PciDeviceList *l);
+void pci_device_list_done(PciDeviceList *l);
 int pci_device_list_add(PciDeviceList *l, PciDevice *d);
 
 /* Members of IOMMU group N (loaded brief), sorted by address. Members that vanish while listed are skipped. */

@@ -249,7 +249,7 @@ void device_report_done(DeviceReport *d) {
         free(d->group_blockers);
         free(d->mounts);
         note_list_done(&d->notes);
-        pci_device_list_clear(&d->group);
+        pci_device_list_done(&d->group);
 }
 
 void run_done(Run *run) {

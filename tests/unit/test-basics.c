@@ -96,7 +96,7 @@ static int each_work(BoundedStep *s, size_t index, void *userdata) {
                 pause(); /* blocks until the runner kills it */
         if (index == 3)
                 _exit(9);
-        return -(int) index;
+        return -(int)index;
 }
 
 START_TEST(test_bounded_run_each) {
@@ -117,8 +117,8 @@ END_TEST
 
 /* Each item takes a quarter of the limit: together they run past one limit, yet none is late, because each
  * item's limit runs from its own start. The margin is wide for a loaded machine under sanitizers. */
-#define SLOW_ITEMS 5
-#define SLOW_ITEM_MSEC 500
+#define SLOW_ITEMS      5
+#define SLOW_ITEM_MSEC  500
 #define SLOW_LIMIT_MSEC 2000
 
 static int slow_work(BoundedStep *s, size_t index, void *userdata) {
@@ -161,12 +161,31 @@ START_TEST(test_bounded_step_code) {
 }
 END_TEST
 
+/* One parser for the kernel command line: the last occurrence wins, a bare key has an empty value. */
+START_TEST(test_cmdline_values) {
+        const char *cmdline = "root=/dev/vda vfio-pci.ids=10de:2684 quiet vfio-pci.ids=1234:1111,8086:293e "
+                              "vfio-pci.idsx=1 vfio-pci";
+        _cleanup_free_ char *ids = NULL, *quiet = NULL, *missing = NULL;
+
+        ck_assert_int_eq(cmdline_get_value(cmdline, "vfio-pci.ids", &ids), 0);
+        ck_assert_str_eq(ids, "1234:1111,8086:293e");
+        ck_assert_int_eq(cmdline_get_value(cmdline, "quiet", &quiet), 0);
+        ck_assert_str_eq(quiet, "");
+        ck_assert_int_eq(cmdline_get_value(cmdline, "vfio_pci.ids", &missing), -ENOENT);
+        ck_assert_ptr_null(missing);
+        ck_assert_int_eq(cmdline_get_value(NULL, "quiet", &missing), -ENOENT);
+        ck_assert_int_eq(cmdline_get_bool(cmdline, "vfio-pci"), 1);
+        ck_assert_int_eq(cmdline_get_bool(cmdline, "root"), -EINVAL);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("basics");
         TCase *tc = tcase_create("basics");
         tcase_add_test(tc, test_address_parse);
         tcase_add_test(tc, test_address_compare);
         tcase_add_test(tc, test_cmdline_switches);
+        tcase_add_test(tc, test_cmdline_values);
         tcase_add_test(tc, test_policy_helpers);
         tcase_add_test(tc, test_bounded_run_each);
         tcase_add_test(tc, test_bounded_deadline_per_item);
