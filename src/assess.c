@@ -2,6 +2,7 @@
 #include "assess.h"
 #include "conflicts.h"
 #include "engine.h"
+#include "explain.h"
 #include "fileio.h"
 #include "holders.h"
 #include "modules.h"
@@ -67,28 +68,15 @@ static Reason assess_identity(Run *run, DeviceReport *d, const char *elsewhere) 
         const PciDevice *dev = d->dev;
 
         if (elsewhere) {
-                set_reason(d, REASON_AMBIGUOUS, NULL, "the address without a domain names %s, but this host has %s too",
-                           d->name, elsewhere);
-                set_fix(d, format_alloc("write the full address with its domain in [%s], e.g. %s",
-                                        device_report_label(d), d->name));
-                return d->reason;
+                return explain(d, run, EXPLAIN_AMBIGUOUS, &(ExplainArgs){ .detail = elsewhere });
         }
 
         if (d->section && d->section->invalid)
-                return set_reason(d, REASON_CONFIG_INVALID, "run 'vfio-bind check' and correct the errors it names",
-                                  "section [%s] of %s has errors, so it claims nothing", d->section->name,
-                                  run_config_path(run));
+                return explain(d, run, EXPLAIN_CONFIG_INVALID, NULL);
 
         if (d->section && d->section->has_expect && !d->sibling &&
             (dev->vendor != d->section->expect_vendor || dev->device != d->section->expect_device)) {
-                set_reason(d, REASON_ID_MISMATCH, NULL, "%s is %04x:%04x (%s), but [%s] expects %04x:%04x", d->name,
-                           dev->vendor, dev->device, pci_class_name(dev->class), d->section->name,
-                           d->section->expect_vendor, d->section->expect_device);
-                set_fix(d,
-                        format_alloc("the slot holds another device now: check 'lspci -nn -s %s' and correct address "
-                                     "or expect in %s",
-                                     d->name, run_config_path(run)));
-                return d->reason;
+                return explain(d, run, EXPLAIN_ID_MISMATCH, NULL);
         }
         return REASON_NONE;
 }
@@ -98,14 +86,7 @@ static Reason assess_storage(Run *run, DeviceReport *d) {
         const PciDevice *dev = d->dev;
 
         if (d->mounts && !(d->section && d->section->force)) {
-                set_reason(d, REASON_HOLDS_FILESYSTEM, NULL,
-                           "%s is the controller of the mounted filesystems %s; the host would lose its storage",
-                           d->name, d->mounts);
-                set_fix(d,
-                        format_alloc("name another controller, or set force = yes in [%s] if the host truly does not "
-                                     "need it",
-                                     device_report_label(d)));
-                return d->reason;
+                return explain(d, run, EXPLAIN_HOLDS_FILESYSTEM, NULL);
         }
 
         /* A storage controller may hold "/" without anything saying so: in the initramfs before the root is
@@ -113,18 +94,9 @@ static Reason assess_storage(Run *run, DeviceReport *d) {
         if (pci_class_is_storage(dev->class) && !run->facts.storage.root_located &&
             !(d->section && d->section->force)) {
                 if (run->facts.storage.root_unknown)
-                        set_reason(d, REASON_ROOT_UNKNOWN, NULL,
-                                   "%s is a storage controller, and the root filesystem (%s) does not say which "
-                                   "controller holds it",
-                                   d->name, run->facts.storage.root_unknown);
-                else
-                        set_reason(d, REASON_ROOT_UNKNOWN, NULL,
-                                   "%s is a storage controller, and the root filesystem is not mounted yet: "
-                                   "whether it holds it is decided in the root stage",
-                                   d->name);
-                set_fix(d, format_alloc("set force = yes in [%s] if this controller holds nothing the host needs",
-                                        device_report_label(d)));
-                return d->reason;
+                        return explain(d, run, EXPLAIN_ROOT_NOT_PLACED,
+                                       &(ExplainArgs){ .detail = run->facts.storage.root_unknown });
+                return explain(d, run, EXPLAIN_ROOT_NOT_MOUNTED, NULL);
         }
         return REASON_NONE;
 }
@@ -134,29 +106,17 @@ static Reason assess_capability(Run *run, DeviceReport *d) {
         const PciDevice *dev = d->dev;
 
         if (!run->facts.iommu_enabled || dev->iommu_group < 0)
-                return set_reason(d, REASON_IOMMU_OFF, iommu_enable_hint(run->facts.cpu_vendor),
-                                  "the IOMMU is off: %s has no IOMMU group, so no VFIO driver can take it", d->name);
+                return explain(d, run, EXPLAIN_IOMMU_OFF,
+                               &(ExplainArgs){ .hint = iommu_enable_hint(run->facts.cpu_vendor) });
 
         if (pci_class_is_bridge(dev->class))
-                return set_reason(d, REASON_BRIDGE, "name the devices behind the bridge instead",
-                                  "%s is a PCI bridge; VFIO drivers take endpoint devices only", d->name);
+                return explain(d, run, EXPLAIN_BRIDGE, NULL);
 
         if (streq(d->wanted_driver, "vfio-pci") && vfio_pci_denylisted(dev))
-                return set_reason(d, REASON_DENYLISTED,
-                                  "use the vendor's VFIO variant driver (driver = ...) or keep it on the host",
-                                  "vfio-pci refuses %04x:%04x: it is on vfio-pci's device denylist", dev->vendor,
-                                  dev->device);
+                return explain(d, run, EXPLAIN_DENYLISTED, NULL);
 
-        if (dev->sriov_numvfs > 0 && !driver_is_vfio(dev->driver)) {
-                set_reason(d, REASON_SRIOV_ENABLED, NULL,
-                           "%s is an SR-IOV physical function with %d virtual functions enabled; a VFIO driver "
-                           "cannot take it while they exist",
-                           d->name, dev->sriov_numvfs);
-                set_fix(d, format_alloc("write 0 to /sys/bus/pci/devices/%s/sriov_numvfs first, or pass the virtual "
-                                        "functions instead",
-                                        d->name));
-                return d->reason;
-        }
+        if (dev->sriov_numvfs > 0 && !driver_is_vfio(dev->driver))
+                return explain(d, run, EXPLAIN_SRIOV_ENABLED, NULL);
         return REASON_NONE;
 }
 
@@ -169,11 +129,9 @@ static Reason assess(Run *run, DeviceReport *d) {
 
         r = assess_load(run, d, &elsewhere);
         if (r == -ENOMEM)
-                return set_reason(d, REASON_MISSING, NULL, "out of memory");
+                return explain(d, run, EXPLAIN_OUT_OF_MEMORY, NULL);
         if (r < 0 || !d->dev)
-                return set_reason(d, REASON_MISSING,
-                                  "check 'lspci -D': addresses change when cards move and after firmware updates",
-                                  "no PCI device at %s", d->name);
+                return explain(d, run, EXPLAIN_MISSING, NULL);
         reason = assess_identity(run, d, elsewhere);
         if (reason == REASON_NONE)
                 reason = assess_storage(run, d);
@@ -190,9 +148,7 @@ static Reason assess_driver_available(Run *run, DeviceReport *d) {
         if (driver_is_vfio(d->dev->driver) || pci_driver_registered(run->root, d->wanted_driver) ||
             module_state(run->root, module) != MODULE_MISSING)
                 return REASON_NONE;
-        return set_reason(d, REASON_DRIVER_UNAVAILABLE,
-                          "install this kernel's modules, or build the kernel with the driver",
-                          "driver %s is not available: this kernel has no module %s", d->wanted_driver, module);
+        return explain(d, run, EXPLAIN_DRIVER_UNAVAILABLE, &(ExplainArgs){ .module = module });
 }
 
 static void add_device_notes(Run *run, DeviceReport *d) {
@@ -319,10 +275,7 @@ int run_check(Run *run) {
                 if (r < 0)
                         return r;
                 if (d->reason == REASON_NONE && !d->group_viable && run->config->group_policy == GROUP_POLICY_REFUSE)
-                        set_reason(d, REASON_GROUP_NOT_VIABLE, NULL,
-                                   "IOMMU group %d would not be usable by a VM: %s stay on host drivers "
-                                   "(nonviable_group = refuse)",
-                                   d->dev->iommu_group, d->group_blockers);
+                        explain(d, run, EXPLAIN_GROUP_REFUSED, NULL);
                 else
                         assess_note_group(run, d, SEVERITY_WARNING);
         }
@@ -342,15 +295,12 @@ int run_status(Run *run) {
                 if (streq_ptr(d->dev->driver, d->wanted_driver)) {
                         /* On its driver: earlier blockers (force, a mount) no longer matter for the verdict. */
                         if (d->reason != REASON_ID_MISMATCH && d->reason != REASON_CONFIG_INVALID)
-                                set_reason(d, REASON_NONE, NULL, "on %s", d->wanted_driver);
+                                explain(d, run, EXPLAIN_ON_DRIVER, NULL);
                 } else if (claimable) {
                         if (d->dev->driver)
-                                set_reason(d, REASON_HOST_DRIVER,
-                                           "run 'vfio-bind apply'; if a host driver keeps winning at boot, rebuild "
-                                           "the initramfs (update-initramfs -u, or dracut -f)",
-                                           "%s is on %s, not %s", d->name, d->dev->driver, d->wanted_driver);
+                                explain(d, run, EXPLAIN_HOST_DRIVER, &(ExplainArgs){ .current = d->dev->driver });
                         else
-                                set_reason(d, REASON_UNBOUND, "run 'vfio-bind apply'", "%s has no driver", d->name);
+                                explain(d, run, EXPLAIN_UNBOUND, NULL);
                 }
         }
         for (size_t i = 0; i < run->n_devices; i++) {

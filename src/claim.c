@@ -2,6 +2,7 @@
 #include "assess.h"
 #include "bounded.h"
 #include "engine.h"
+#include "explain.h"
 #include "fileio.h"
 #include "modules.h"
 #include "steps.h"
@@ -76,19 +77,12 @@ static void fail_driver_users(Run *run, const char *driver, int error) {
                 DeviceReport *d = &run->devices[i];
                 if (!claim_pending_on(d) || !streq(d->wanted_driver, driver))
                         continue;
+                ExplainArgs args = { .module = module, .error = -error };
                 if (error == -ETIME) {
-                        set_reason(d, REASON_STUCK, "check 'journalctl -k' for what the module waits on",
-                                   "gave up after %u s while loading module %s", run_timeout_msec(run) / 1000, module);
+                        explain(d, run, EXPLAIN_MODULE_STUCK, &args);
                         d->result = RESULT_STUCK;
-                } else if (error == -ENOENT) {
-                        set_reason(d, REASON_DRIVER_UNAVAILABLE,
-                                   "install this kernel's modules (and rebuild the initramfs), or check the "
-                                   "driver = name",
-                                   "driver %s is not available: this kernel has no module %s", driver, module);
-                        d->result = RESULT_FAILED;
                 } else {
-                        set_reason(d, REASON_MODULE_FAILED, "see 'journalctl -k' for the kernel's reason",
-                                   "loading module %s failed: %s", module, strerror(-error));
+                        explain(d, run, error == -ENOENT ? EXPLAIN_DRIVER_NOT_LOADED : EXPLAIN_MODULE_FAILED, &args);
                         d->result = RESULT_FAILED;
                 }
         }
@@ -125,40 +119,18 @@ static int claim_load_drivers(Run *run) {
 }
 
 static void explain_bind_failure(Run *run, DeviceReport *d, int error, WorkStep step, const char *from_driver) {
-        const char *to = d->wanted_driver;
+        ExplainArgs args = { .current = from_driver, .error = error };
 
-        if (step == STEP_UNBIND) {
-                set_reason(d, REASON_UNBIND_FAILED,
-                           "stop what uses the device (display manager, audio server, a VM), then run "
-                           "'vfio-bind apply'",
-                           "cannot unbind %s from %s: %s", d->name, strna(from_driver), strerror(error));
-                return;
-        }
-        switch (error) {
-        case EINVAL:
-                set_reason(d, REASON_PROBE_FAILED, NULL,
-                           "%s refused %s (Invalid argument): no IOMMU group, a bridge, or a device it does not "
-                           "support",
-                           to, d->name);
-                set_fix(d, format_alloc("see 'journalctl -k | grep %s' for the kernel's reason", to));
-                break;
-        case EBUSY:
-                set_reason(d, REASON_PROBE_FAILED, NULL,
-                           "%s could not take %s (Device or resource busy): another driver bound it first, or it is "
-                           "an SR-IOV physical function with virtual functions",
-                           to, d->name);
-                set_fix(d, format_alloc("see 'journalctl -k'; run 'vfio-bind apply' again once the holder is gone"));
-                break;
-        case ENODEV:
-                set_reason(d, REASON_PROBE_FAILED,
-                           "another tool may have changed driver_override; run 'vfio-bind apply' again",
-                           "%s does not match %s (No such device): its driver_override names another driver", to,
-                           d->name);
-                break;
-        default:
-                set_reason(d, REASON_PROBE_FAILED, NULL, "%s refused %s: %s", to, d->name, strerror(error));
-                set_fix(d, format_alloc("see 'journalctl -k' for %s's message", to));
-        }
+        if (step == STEP_UNBIND)
+                explain(d, run, EXPLAIN_UNBIND_FAILED, &args);
+        else if (error == EINVAL)
+                explain(d, run, EXPLAIN_PROBE_INVALID, &args);
+        else if (error == EBUSY)
+                explain(d, run, EXPLAIN_PROBE_BUSY, &args);
+        else if (error == ENODEV)
+                explain(d, run, EXPLAIN_PROBE_NO_MATCH, &args);
+        else
+                explain(d, run, EXPLAIN_PROBE_REFUSED, &args);
 }
 
 /* Before the claim: is there anything to do? Fills the work item when there is. */
@@ -168,7 +140,7 @@ static bool claim_prepare(Run *run, DeviceReport *d, DriverMove *ret) {
 
         r = pci_device_read_driver(run->root, d->name, &driver);
         if (r < 0) {
-                set_reason(d, REASON_VANISHED, NULL, "%s disappeared while it was being claimed", d->name);
+                explain(d, run, EXPLAIN_VANISHED_CLAIMING, NULL);
                 d->result = RESULT_FAILED;
                 return false;
         }
@@ -189,17 +161,14 @@ static void claim_finish(Run *run, DeviceReport *d, const DriverMove *w, const B
 
         d->usec += b->usec;
         if (b->timed_out) {
-                set_reason(d, REASON_STUCK, NULL, "gave up on %s after %u s while %s; the kernel is still at it",
-                           d->name, run_timeout_msec(run) / 1000, b->step);
-                set_fix(d, strdup("the host driver may be in use (console or display on this GPU?): keep the host "
-                                  "driver out of the initramfs, add video=efifb:off, and reboot"));
+                explain(d, run, EXPLAIN_CLAIM_STUCK, &(ExplainArgs){ .step = b->step });
                 d->result = RESULT_STUCK;
                 return;
         }
 
         r = pci_device_read_driver(run->root, d->name, &now);
         if (r < 0) {
-                set_reason(d, REASON_VANISHED, NULL, "%s disappeared while it was being claimed", d->name);
+                explain(d, run, EXPLAIN_VANISHED_CLAIMING, NULL);
                 d->result = RESULT_FAILED;
                 return;
         }
@@ -209,18 +178,13 @@ static void claim_finish(Run *run, DeviceReport *d, const DriverMove *w, const B
         }
         d->result = RESULT_FAILED;
         if (b->error == -ECHILD)
-                set_reason(d, REASON_PROBE_FAILED, "see 'journalctl -k'", "the claim of %s ended abnormally while %s",
-                           d->name, b->step);
+                explain(d, run, EXPLAIN_CLAIM_ABNORMAL, &(ExplainArgs){ .step = b->step });
         else if (b->error < 0)
                 explain_bind_failure(run, d, -b->error, b->step_code, w->from_driver);
         else if (now)
-                set_reason(d, REASON_WRONG_DRIVER,
-                           "rebuild the initramfs so vfio-bind runs before that driver (update-initramfs -u, or "
-                           "dracut -f)",
-                           "%s is on %s instead of %s", d->name, now, d->wanted_driver);
+                explain(d, run, EXPLAIN_WRONG_DRIVER, &(ExplainArgs){ .current = now });
         else
-                set_reason(d, REASON_NOT_BOUND, "see 'journalctl -k' for the driver's message",
-                           "the kernel accepted the request, but no driver is bound to %s", d->name);
+                explain(d, run, EXPLAIN_NOT_BOUND, NULL);
 }
 
 typedef struct ClaimBatch {
@@ -259,7 +223,7 @@ static int claim_pending(Run *run) {
         for (size_t k = 0; k < n; k++) {
                 DeviceReport *d = &run->devices[index[k]];
                 if (r < 0) {
-                        set_reason(d, REASON_PROBE_FAILED, NULL, "cannot start the claim: %s", strerror(-r));
+                        explain(d, run, EXPLAIN_CLAIM_NOT_STARTED, &(ExplainArgs){ .error = -r });
                         d->result = RESULT_FAILED;
                 } else
                         claim_finish(run, d, &works[k], &results[k]);
@@ -277,10 +241,9 @@ static int set_override(Run *run, DeviceReport *d) {
         r = write_attr(device_attr_path(path, run->root, d->name, "driver_override"), d->wanted_driver);
         if (r < 0) {
                 if (errno_is_gone(r))
-                        set_reason(d, REASON_VANISHED, NULL, "%s disappeared while it was being claimed", d->name);
+                        explain(d, run, EXPLAIN_VANISHED_CLAIMING, NULL);
                 else
-                        set_reason(d, REASON_OVERRIDE_FAILED, "check 'journalctl -k'",
-                                   "cannot set driver_override of %s: %s", d->name, strerror(-r));
+                        explain(d, run, EXPLAIN_OVERRIDE_FAILED, &(ExplainArgs){ .error = -r });
                 d->result = RESULT_FAILED;
                 return r;
         }
@@ -312,13 +275,9 @@ static int settle(Run *run, DeviceReport *d) {
                         pci_device_free(d->dev);
                         d->dev = NULL;
                         if (d->result == RESULT_NONE)
-                                set_reason(d, REASON_MISSING,
-                                           "check 'lspci -D': addresses change when cards move and after firmware "
-                                           "updates",
-                                           "no PCI device at %s", d->name);
+                                explain(d, run, EXPLAIN_MISSING, NULL);
                         else
-                                set_reason(d, REASON_VANISHED, NULL, "%s disappeared (hot-unplug or bus rescan)",
-                                           d->name);
+                                explain(d, run, EXPLAIN_VANISHED, NULL);
                         return 0;
                 }
                 pci_device_free(d->dev);

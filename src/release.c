@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "bounded.h"
 #include "engine.h"
+#include "explain.h"
 #include "fileio.h"
 #include "holders.h"
 #include "steps.h"
@@ -22,8 +23,7 @@ static bool release_refused_in_use(Run *run, DeviceReport *d) {
         vfio_holders_done(&holders);
         if (!who)
                 return false;
-        set_reason(d, REASON_RELEASE_FAILED, "stop the VM (or the stale process) first",
-                   "%s is in use: /dev/vfio/%d is open by %s", d->name, d->dev->iommu_group, who);
+        explain(d, run, EXPLAIN_IN_USE, &(ExplainArgs){ .detail = who });
         d->result = RESULT_REFUSED;
         return true;
 }
@@ -37,8 +37,8 @@ static int release_clear_override(Run *run, DeviceReport *d) {
         /* An empty value would be no write at all; a lone newline is how the kernel clears it. */
         r = write_attr(device_attr_path(path, run->root, d->name, "driver_override"), "\n");
         if (r < 0) {
-                set_reason(d, errno_is_gone(r) ? REASON_VANISHED : REASON_RELEASE_FAILED, NULL,
-                           "cannot clear driver_override of %s: %s", d->name, strerror(-r));
+                explain(d, run, errno_is_gone(r) ? EXPLAIN_OVERRIDE_GONE : EXPLAIN_OVERRIDE_NOT_CLEARED,
+                        &(ExplainArgs){ .error = -r });
                 d->result = RESULT_FAILED;
         }
         return r;
@@ -49,15 +49,14 @@ static void release_verify(Run *run, DeviceReport *d, const BoundedResult *b) {
         _cleanup_free_ char *driver = NULL;
 
         if (pci_device_read_driver(run->root, d->name, &driver) < 0) {
-                set_reason(d, REASON_VANISHED, NULL, "%s disappeared while it was being released", d->name);
+                explain(d, run, EXPLAIN_VANISHED_RELEASING, NULL);
                 d->result = RESULT_FAILED;
                 return;
         }
         if (driver_is_vfio(driver)) {
-                set_reason(d, REASON_RELEASE_FAILED,
-                           "a VM may still hold /dev/vfio; stop it, then run 'vfio-bind release' again",
-                           "%s is still on %s: %s", d->name, driver,
-                           b->error < 0 ? strerror(-b->error) : "the unbind did not take");
+                explain(d, run, EXPLAIN_STILL_ON_VFIO,
+                        &(ExplainArgs){ .current = driver,
+                                        .detail = b->error < 0 ? strerror(-b->error) : "the unbind did not take" });
                 d->result = RESULT_FAILED;
                 return;
         }
@@ -81,7 +80,7 @@ static void release_one(Run *run, DeviceReport *d) {
 
         r = pci_device_load(run->root, d->name, &d->dev);
         if (r < 0) {
-                set_reason(d, REASON_MISSING, "check the address with 'lspci -D'", "no PCI device at %s", d->name);
+                explain(d, run, EXPLAIN_MISSING_RELEASE, NULL);
                 d->result = RESULT_FAILED;
                 return;
         }
@@ -103,9 +102,7 @@ static void release_one(Run *run, DeviceReport *d) {
         r = bounded_run(step_move, &w, run_timeout_msec(run), run->lock_fd, &b);
         d->usec = b.usec;
         if (r < 0 || b.timed_out) {
-                set_reason(d, REASON_STUCK, "check 'journalctl -k', and whether a VM still holds the device",
-                           "gave up on %s after %u s while %s", d->name, run_timeout_msec(run) / 1000,
-                           r < 0 ? "starting" : b.step);
+                explain(d, run, EXPLAIN_RELEASE_STUCK, &(ExplainArgs){ .step = r < 0 ? "starting" : b.step });
                 d->result = RESULT_STUCK;
                 return;
         }

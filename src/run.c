@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <stdarg.h>
-
-#include "alloc-util.h"
 #include "run.h"
+#include "alloc-util.h"
 #include "string-util.h"
 
 static const char *const reason_names[_REASON_MAX] = {
@@ -132,27 +130,6 @@ bool note_list_has(const NoteList *l, NoteCode code) {
                 if (l->notes[i].code == code)
                         return true;
         return false;
-}
-
-Reason set_reason(DeviceReport *d, Reason reason, const char *fix, const char *fmt, ...) {
-        va_list ap;
-        char *s = NULL;
-
-        va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        d->reason = reason;
-        free(d->message);
-        d->message = s;
-        free(d->fix);
-        d->fix = fix ? strdup(fix) : NULL;
-        return reason;
-}
-
-void set_fix(DeviceReport *d, char *fix) {
-        free(d->fix);
-        d->fix = fix;
 }
 
 static DeviceReport *find_device(Run *run, const char *name) {

@@ -150,12 +150,6 @@ void device_report_done(DeviceReport *d);
 bool device_report_ok(const DeviceReport *d);
 Severity device_report_severity(const DeviceReport *d);
 
-/* Set the device's main problem and its explanation. FIX (copied) may be NULL. Returns REASON, so that a
- * decision can `return set_reason(...)`. */
-Reason set_reason(DeviceReport *d, Reason reason, const char *fix, const char *fmt, ...) _printf_(4, 5);
-/* Replace the fix with a formatted one (taken over). */
-void set_fix(DeviceReport *d, char *fix);
-
 /* Takes MESSAGE and FIX, also on failure. */
 int note_add(NoteList *l, Severity sev, NoteCode code, char *message, char *fix);
 void note_list_done(NoteList *l);

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "explain.h"
 #include "macro.h"
 #include "message-ids.h"
 #include "report.h"
@@ -191,6 +192,34 @@ START_TEST(test_report_initramfs_other_version) {
 }
 END_TEST
 
+/* Every explanation fills its message (and fix) from the table, with no field left unfilled. */
+START_TEST(test_explanations_complete) {
+        DeviceReport *hba = &run.devices[2];
+        ExplainArgs args = { .current = "mpt3sas",
+                             .module = "vfio_pci",
+                             .detail = "0001:05:00.0",
+                             .step = "binding",
+                             .hint = "enable the IOMMU",
+                             .error = EBUSY };
+        for (Explanation e = 0; e < _EXPLAIN_MAX; e++) {
+                ck_assert_int_eq(explain(hba, &run, e, &args), explanation_reason(e));
+                ck_assert_int_eq(hba->reason, explanation_reason(e));
+                ck_assert_ptr_nonnull(hba->message);
+                ck_assert_msg(!strchr(hba->message, '@'), "unfilled field in '%s'", hba->message);
+                ck_assert_msg(!hba->fix || !strchr(hba->fix, '@'), "unfilled field in '%s'", hba->fix);
+        }
+        explain(hba, &run, EXPLAIN_ID_MISMATCH, NULL);
+        ck_assert_str_eq(hba->message, "0000:05:00.0 is 1000:0087 (SAS controller), but [hba] expects 1000:0097");
+        ck_assert_str_eq(hba->fix, "the slot holds another device now: check 'lspci -nn -s 0000:05:00.0' and correct "
+                                   "address or expect in /etc/vfio-bind.conf");
+        explain(hba, &run, EXPLAIN_UNBIND_FAILED, &args);
+        ck_assert_str_eq(hba->message, "cannot unbind 0000:05:00.0 from mpt3sas: Device or resource busy");
+        explain(hba, &run, EXPLAIN_ON_DRIVER, NULL);
+        ck_assert_str_eq(hba->message, "on vfio-pci");
+        ck_assert_ptr_null(hba->fix);
+}
+END_TEST
+
 START_TEST(test_report_after_initramfs_claim) {
         StateFile early = {};
         char path[] = "/tmp/vfio-bind-state-XXXXXX";
@@ -289,6 +318,7 @@ int main(void) {
         tcase_add_test(tc, test_report_without_initramfs_stage);
         tcase_add_test(tc, test_state_file_version_checked);
         tcase_add_test(tc, test_report_initramfs_other_version);
+        tcase_add_test(tc, test_explanations_complete);
         tcase_add_test(tc, test_report_disabled);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
