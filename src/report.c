@@ -127,6 +127,11 @@ static int add_device_entry(Report *r, const BootOutcome *outcome, const DeviceR
         if (d->dev)
                 k = k ?: entry_field(e, "VFIO_BIND_ID=%04x:%04x", d->dev->vendor, d->dev->device);
         k = k ?: entry_field(e, "VFIO_BIND_USEC=%llu", (unsigned long long)o->usec);
+        if (o->early_reason != REASON_NONE) {
+                k = k ?: entry_field(e, "VFIO_BIND_INITRAMFS_REASON=%s", reason_to_string(o->early_reason));
+                if (o->early_message)
+                        k = k ?: entry_field(e, "VFIO_BIND_INITRAMFS_MESSAGE=%s", o->early_message);
+        }
         return k;
 }
 
@@ -223,6 +228,8 @@ static int add_summary(Report *r, const Run *run, const BootContext *ctx, const 
         k = k ?: entry_field(e, "VFIO_BIND_FUNCTIONS=%zu", run->n_devices);
         k = k ?: entry_field(e, "VFIO_BIND_OK=%zu", o->n_ok);
         k = k ?: entry_field(e, "VFIO_BIND_STAGE=%s", stage_to_string(ctx->stage));
+        if (o->initramfs_usec > 0)
+                k = k ?: entry_field(e, "VFIO_BIND_INITRAMFS_USEC=%llu", (unsigned long long)o->initramfs_usec);
         return k;
 }
 

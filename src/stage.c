@@ -43,6 +43,8 @@ static int device_outcome_build(const BootContext *ctx, const DeviceReport *d, D
                 .previous_driver = early ? early->driver_before : d->driver_before,
                 .usec = in_initramfs && early ? early->usec : d->usec,
                 .severity = device_report_severity(d),
+                .early_reason = early ? early->reason : REASON_NONE,
+                .early_message = early ? early->message : NULL,
         };
         if (in_initramfs && early && early->result == RESULT_CLAIMED)
                 o->result = RESULT_CLAIMED;
@@ -55,6 +57,8 @@ int boot_outcome_build(const Run *run, const BootContext *ctx, BootOutcome *ret)
 
         o.early_udev = ctx->stage == STAGE_INITRAMFS ? run->facts.udev_running
                                                      : ctx->initramfs_state && ctx->initramfs_state->udev_running;
+        if (ctx->stage == STAGE_ROOT && ctx->initramfs_state)
+                o.initramfs_usec = ctx->initramfs_state->duration_usec;
         if (run->n_devices > 0) {
                 o.devices = calloc(run->n_devices, sizeof(*o.devices));
                 if (!o.devices)

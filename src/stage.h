@@ -36,15 +36,19 @@ typedef struct DeviceOutcome {
         const char *previous_driver; /* what the first stage that saw it found it on */
         uint64_t usec;               /* the time the claiming stage spent on it */
         Severity severity;           /* over this stage's notes and the carried ones */
-        NoteList carried;            /* warnings the initramfs stage saw that this stage cannot see any more */
+        Reason early_reason;         /* why the initramfs stage did not get it there (REASON_NONE: it did, or no
+                                      * record), so that a claim the root stage made up for is told */
+        const char *early_message;
+        NoteList carried; /* warnings the initramfs stage saw that this stage cannot see any more */
 } DeviceOutcome;
 
 typedef struct BootOutcome {
         DeviceOutcome *devices; /* one per run->devices, in the same order */
         size_t n_devices;
-        bool early_udev;       /* udev was already running when the initramfs stage ran */
-        size_t n_ok;           /* devices where they should be */
-        size_t n_in_initramfs; /* devices the initramfs stage put on their driver */
+        bool early_udev;         /* udev was already running when the initramfs stage ran */
+        uint64_t initramfs_usec; /* how long the initramfs stage took, 0 when it left no record */
+        size_t n_ok;             /* devices where they should be */
+        size_t n_in_initramfs;   /* devices the initramfs stage put on their driver */
 } BootOutcome;
 
 int boot_outcome_build(const Run *run, const BootContext *ctx, BootOutcome *ret);

@@ -220,6 +220,33 @@ START_TEST(test_explanations_complete) {
 }
 END_TEST
 
+/* What the initramfs stage recorded and nothing else says reaches the journal: how long it took, and why it
+ * left a device for the root stage. */
+START_TEST(test_report_keeps_initramfs_record) {
+        StateFile early = {};
+        char path[] = "/tmp/vfio-bind-state-XXXXXX";
+        int fd = mkstemp(path);
+        close(fd);
+        ck_assert_int_eq(state_file_write(path, &run, STAGE_INITRAMFS, false, 900), 0);
+        ck_assert_int_eq(state_file_read(path, &early), 0);
+        unlink(path);
+
+        BootContext ctx = { .stage = STAGE_ROOT,
+                            .initramfs = INITRAMFS_RAN,
+                            .initramfs_state = &early,
+                            .rebuild_command = "update-initramfs -u -k all" };
+        Report r = {};
+        ck_assert_int_eq(build_report(&run, &ctx, &r), 0);
+        ck_assert_str_eq(report_entry_field(entry_kind(&r, "summary"), "VFIO_BIND_INITRAMFS_USEC"), "900");
+        const ReportEntry *hba = entry_for(&r, "0000:05:00.0");
+        ck_assert_str_eq(report_entry_field(hba, "VFIO_BIND_INITRAMFS_REASON"), "id-mismatch");
+        ck_assert_str_eq(report_entry_field(hba, "VFIO_BIND_INITRAMFS_MESSAGE"), "0000:05:00.0 is 1000:0087");
+        ck_assert_ptr_null(report_entry_field(entry_for(&r, "0000:01:00.0"), "VFIO_BIND_INITRAMFS_REASON"));
+        report_done(&r);
+        state_file_done(&early);
+}
+END_TEST
+
 START_TEST(test_report_after_initramfs_claim) {
         StateFile early = {};
         char path[] = "/tmp/vfio-bind-state-XXXXXX";
@@ -319,6 +346,7 @@ int main(void) {
         tcase_add_test(tc, test_state_file_version_checked);
         tcase_add_test(tc, test_report_initramfs_other_version);
         tcase_add_test(tc, test_explanations_complete);
+        tcase_add_test(tc, test_report_keeps_initramfs_record);
         tcase_add_test(tc, test_report_disabled);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
