@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "holders.h"
 #include "alloc-util.h"
 #include "fileio.h"
-#include "holders.h"
 #include "macro.h"
 #include "string-util.h"
 #include "sysroot.h"
@@ -12,7 +12,7 @@ static int add(VfioHolders *h, int group, const char *comm, const char *pid) {
         char *s = format_alloc("%s (pid %s)", comm, pid);
         if (!s)
                 return -ENOMEM;
-        h->items[h->n++] = (VfioHolder) { .group = group, .holder = s };
+        h->items[h->n++] = (VfioHolder){ .group = group, .holder = s };
         return 0;
 }
 
@@ -50,7 +50,7 @@ int vfio_holders_scan(const char *root, VfioHolders *ret) {
                         if (sscanf(target, "/dev/vfio/%d", &group) != 1 || group == last)
                                 continue;
                         if (!comm)
-                                (void) read_attr(root_path(path, root, "/proc/%s/comm", de->d_name), &comm);
+                                (void)read_attr(root_path(path, root, "/proc/%s/comm", de->d_name), &comm);
                         r = add(&h, group, strna(comm), de->d_name);
                         if (r < 0) {
                                 vfio_holders_done(&h);
@@ -67,7 +67,7 @@ void vfio_holders_done(VfioHolders *h) {
         for (size_t i = 0; i < h->n; i++)
                 free(h->items[i].holder);
         free(h->items);
-        *h = (VfioHolders) {};
+        *h = (VfioHolders){};
 }
 
 char *vfio_holders_of(const VfioHolders *h, int group) {

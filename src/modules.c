@@ -29,7 +29,7 @@ static bool index_lists(const char *text, const char *module) {
                 while (base > line && base[-1] != '/')
                         base--;
                 const char *ko = strstr(base, ".ko");
-                if (!ko || ko > end || (size_t) (ko - base) != mlen)
+                if (!ko || ko > end || (size_t)(ko - base) != mlen)
                         continue;
                 bool same = true;
                 for (size_t i = 0; i < mlen && same; i++) {

@@ -5,8 +5,8 @@
 #include <stddef.h>
 
 typedef enum ModuleState {
-        MODULE_UNKNOWN,  /* no module index to look at (captured tree without /lib/modules) */
-        MODULE_MISSING,  /* this kernel has no such module */
+        MODULE_UNKNOWN, /* no module index to look at (captured tree without /lib/modules) */
+        MODULE_MISSING, /* this kernel has no such module */
         MODULE_LOADABLE,
         MODULE_LIVE,
         MODULE_BUILTIN,
