@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stddef.h>
+
 #include "explain.h"
 #include "string-util.h"
 
@@ -115,11 +117,18 @@ static const ExplainEntry table[_EXPLAIN_MAX] = {
                                     "check 'journalctl -k', and whether a VM still holds the device" },
 };
 
-/* The value of the template field NAME (without its @s), written into BUF when it has to be formatted. */
-static const char *field_value(const DeviceReport *d, const Run *run, const ExplainArgs *a, const char *name, char *buf,
-                               size_t size) {
-        const PciDevice *dev = d->dev;
+/* The fields the caller passes, by name. */
+static const struct {
+        const char *name;
+        size_t offset;
+} arg_fields[] = {
+        { "CURRENT", offsetof(ExplainArgs, current) }, { "MODULE", offsetof(ExplainArgs, module) },
+        { "DETAIL", offsetof(ExplainArgs, detail) },   { "STEP", offsetof(ExplainArgs, step) },
+        { "HINT", offsetof(ExplainArgs, hint) },
+};
 
+/* The fields the device report and the run know themselves, as text. */
+static const char *report_field(const DeviceReport *d, const Run *run, const char *name) {
         if (streq(name, "DEVICE"))
                 return d->name;
         if (streq(name, "LABEL"))
@@ -134,20 +143,15 @@ static const char *field_value(const DeviceReport *d, const Run *run, const Expl
                 return strna(d->mounts);
         if (streq(name, "BLOCKERS"))
                 return strna(d->group_blockers);
-        if (streq(name, "CURRENT"))
-                return strna(a->current);
-        if (streq(name, "MODULE"))
-                return strna(a->module);
-        if (streq(name, "DETAIL"))
-                return strna(a->detail);
-        if (streq(name, "STEP"))
-                return strna(a->step);
-        if (streq(name, "HINT"))
-                return strna(a->hint);
-        if (streq(name, "ERROR"))
-                return strerror(a->error);
         if (streq(name, "CLASS"))
-                return dev ? pci_class_name(dev->class) : "n/a";
+                return d->dev ? pci_class_name(d->dev->class) : "n/a";
+        return NULL;
+}
+
+/* The fields that are numbers, formatted into BUF. */
+static const char *number_field(const DeviceReport *d, const Run *run, const char *name, char *buf, size_t size) {
+        const PciDevice *dev = d->dev;
+
         if (streq(name, "ID") && dev)
                 snprintf(buf, size, "%04x:%04x", dev->vendor, dev->device);
         else if (streq(name, "EXPECT") && d->section)
@@ -161,6 +165,17 @@ static const char *field_value(const DeviceReport *d, const Run *run, const Expl
         else
                 return "n/a";
         return buf;
+}
+
+/* The value of the template field NAME (without its @s); numbers are written into BUF. */
+static const char *field_value(const DeviceReport *d, const Run *run, const ExplainArgs *a, const char *name, char *buf,
+                               size_t size) {
+        for (size_t i = 0; i < ELEMENTSOF(arg_fields); i++)
+                if (streq(name, arg_fields[i].name))
+                        return strna(*(const char *const *)((const char *)a + arg_fields[i].offset));
+        if (streq(name, "ERROR"))
+                return strerror(a->error);
+        return report_field(d, run, name) ?: number_field(d, run, name, buf, size);
 }
 
 /* Fill a template's @NAME@ fields. NULL for a NULL template or when out of memory. */
