@@ -3,6 +3,7 @@
 
 #include "boot.h"
 #include "bounded.h"
+#include "cmdline.h"
 #include "config.h"
 #include "engine.h"
 #include "fileio.h"
@@ -11,6 +12,7 @@
 #include "macro.h"
 #include "output.h"
 #include "report.h"
+#include "stage.h"
 #include "state-file.h"
 #include "sysroot.h"
 
@@ -24,47 +26,73 @@ static const char *rebuild_command(const char *root) {
         return "update-initramfs -u -k all (initramfs-tools) or dracut -f --regenerate-all (dracut)";
 }
 
-/* Warnings the initramfs stage saw that this stage cannot see any more (its own claim removed the cause,
- * as with a firmware framebuffer) belong in the report the user reads. */
-static void carry_over_notes(Run *run, const StateFile *early) {
-        for (size_t i = 0; i < early->n_notes; i++) {
-                const StateNote *sn = &early->notes[i];
-                for (size_t j = 0; j < run->n_devices; j++) {
-                        DeviceReport *d = &run->devices[j];
-                        if (!streq(d->name, sn->name))
-                                continue;
-                        bool have = false;
-                        for (size_t k = 0; k < d->notes.n && !have; k++)
-                                have = streq(d->notes.notes[k].code, sn->code);
-                        if (have)
-                                continue;
-                        /* Note codes are static strings: take ours for a code we know. */
-                        static const char *const known[] = { "firmware-framebuffer", "boot-vga", "reset-method",
-                                                             "no-reset", "forced" };
-                        const char *code = "initramfs-note";
-                        for (size_t k = 0; k < ELEMENTSOF(known); k++)
-                                if (streq(sn->code, known[k]))
-                                        code = known[k];
-                        (void) note_add(&d->notes, sn->severity == SEVERITY_ERROR ? SEVERITY_ERROR : SEVERITY_WARNING,
-                                        code, strdup_or_null(sn->message), strdup_or_null(sn->fix));
-                }
+/* The root stage's view of what the initramfs stage left behind. */
+static void read_initramfs_state(const char *root, const Config *config, StateFile *early, BootContext *ctx) {
+        char path[PATH_MAX];
+        int r;
+
+        r = state_file_read(root_path(path, root, STATE_FILE_INITRAMFS), early);
+        if (r == -ENOENT)
+                ctx->initramfs = INITRAMFS_MISSING;
+        else if (r == -EPROTONOSUPPORT)
+                ctx->initramfs = INITRAMFS_OTHER_VERSION;
+        else if (r < 0) {
+                fprintf(stderr, "vfio-bind: cannot read %s: %s\n", path, strerror(-r));
+                ctx->initramfs = INITRAMFS_MISSING;
+        } else if (early->disabled)
+                /* It claimed nothing and saw nothing worth reporting: this stage's view wins. */
+                ctx->initramfs = INITRAMFS_DISABLED;
+        else {
+                ctx->initramfs_state = early;
+                if (early->config_hash != config->hash || early->config_present != !config->missing)
+                        ctx->initramfs = INITRAMFS_STALE;
         }
 }
 
-int boot_stage(const char *root, const char *config_path, const char *stage) {
-        _cleanup_config_ Config *config = NULL;
-        _cleanup_free_ char *cmdline = NULL;
-        char path[PATH_MAX];
-        bool initramfs = streq(stage, "initramfs");
-        uint64_t start = now_usec();
-        StateFile early = {};
-        Report report = {};
-        Run run;
-        int r, status = 0;
+/* The journal when there is one; the kernel log in the initramfs, or when journald is not there. */
+static void send_report(const char *root, Stage stage, const Report *report) {
+        if (stage == STAGE_INITRAMFS)
+                (void)kmsg_send_report(root, report, KMSG_REPORT_LINES);
+        else if (*root)
+                /* A tree under --root is not this host: keep its report out of the host's journal. */
+                report_print_export(stdout, report);
+        else if (journal_send_report(report) < (int)report->n)
+                (void)kmsg_send_report(root, report, KMSG_REPORT_LINES);
+}
 
-        (void) read_attr(root_path(path, root, "/proc/cmdline"), &cmdline);
-        bool disabled = cmdline_get_bool(cmdline, "vfio_bind") == 0;
-        bool initramfs_disabled = cmdline_get_bool(cmdline, "rd.vfio_bind") == 0;
+static int report_run(const Run *run, const BootContext *ctx) {
+        _cleanup_boot_outcome_ BootOutcome outcome = {};
+        _cleanup_report_ Report report = {};
+        int r;
+
+        r = boot_outcome_build(run, ctx, &outcome);
+        if (r < 0)
+                return r;
+        r = report_build(run, ctx, &outcome, &report);
+        if (r < 0)
+                return r;
+        send_report(run->root, ctx->stage, &report);
+        return 0;
+}
+
+static void claim(Run *run, const Config *config) {
+        int r;
+
+        r = run_lock(run, lock_timeout_sec(config));
+        if (r >= 0)
+                r = run_apply(run, false);
+        if (r < 0)
+                fprintf(stderr, "vfio-bind: claiming failed: %s\n", strerror(-r));
+}
+
+int boot_stage(const char *root, const char *config_path, Stage stage) {
+        _cleanup_config_ Config *config = NULL;
+        _cleanup_state_file_ StateFile early = {};
+        _cleanup_run_ Run run = { .lock_fd = -1 };
+        char path[PATH_MAX];
+        bool initramfs = stage == STAGE_INITRAMFS;
+        uint64_t start = now_usec();
+        int r;
 
         r = config_load(config_path, &config);
         if (r < 0) {
@@ -73,27 +101,19 @@ int boot_stage(const char *root, const char *config_path, const char *stage) {
                 return initramfs ? 0 : 1;
         }
 
-        r = run_init(&run, root, config);
+        r = run_init(&run, root, config, initramfs ? HOST_FACTS_BOOT_INITRAMFS : HOST_FACTS_BOOT_ROOT);
         if (r < 0) {
                 fprintf(stderr, "vfio-bind: cannot read the host's state: %s\n", strerror(-r));
                 return initramfs ? 0 : 1;
         }
+        if (run.facts.recorded_storage_error < 0)
+                fprintf(stderr, "vfio-bind: cannot read %s%s: %s\n", root, STORAGE_RECORD,
+                        strerror(-run.facts.recorded_storage_error));
 
-        run.facts.udev_running = host_udev_running(root);
-        if (initramfs) {
-                r = host_facts_add_recorded_storage(&run.facts, root);
-                if (r < 0 && r != -ENOENT && r != -ESTALE)
-                        fprintf(stderr, "vfio-bind: cannot read %s%s: %s\n", root, STORAGE_RECORD, strerror(-r));
-        }
-
-        bool skip = disabled || (initramfs && initramfs_disabled) || config->missing;
-        if (!skip) {
-                r = run_lock(&run, config->timeout_sec * 3);
-                if (r >= 0)
-                        r = run_apply(&run, false);
-                if (r < 0)
-                        fprintf(stderr, "vfio-bind: claiming failed: %s\n", strerror(-r));
-        }
+        bool disabled = cmdline_get_bool(run.facts.cmdline, "vfio_bind") == 0;
+        bool initramfs_disabled = cmdline_get_bool(run.facts.cmdline, "rd.vfio_bind") == 0;
+        if (!disabled && !(initramfs && initramfs_disabled) && !config->missing)
+                claim(&run, config);
 
         BootContext ctx = {
                 .stage = stage,
@@ -101,7 +121,6 @@ int boot_stage(const char *root, const char *config_path, const char *stage) {
                 .initramfs = INITRAMFS_RAN,
                 .rebuild_command = rebuild_command(root),
         };
-
         if (initramfs) {
                 r = state_file_write(root_path(path, root, STATE_FILE_INITRAMFS), &run, stage,
                                      disabled || initramfs_disabled, now_usec() - start);
@@ -109,46 +128,17 @@ int boot_stage(const char *root, const char *config_path, const char *stage) {
                         fprintf(stderr, "vfio-bind: cannot write %s: %s\n", path, strerror(-r));
                 if (initramfs_disabled && !disabled)
                         ctx.initramfs = INITRAMFS_DISABLED;
-        } else {
-                r = state_file_read(root_path(path, root, STATE_FILE_INITRAMFS), &early);
-                if (r == -ENOENT)
-                        ctx.initramfs = INITRAMFS_MISSING;
-                else if (r < 0) {
-                        fprintf(stderr, "vfio-bind: cannot read %s: %s\n", path, strerror(-r));
-                        ctx.initramfs = INITRAMFS_MISSING;
-                } else {
-                        ctx.initramfs_state = &early;
-                        if (early.disabled) {
-                                /* It claimed nothing and saw nothing worth reporting: this stage's view wins. */
-                                ctx.initramfs = INITRAMFS_DISABLED;
-                                ctx.initramfs_state = NULL;
-                        }
-                        else if (early.config_hash != config->hash || early.config_present != !config->missing)
-                                ctx.initramfs = INITRAMFS_STALE;
-                }
-        }
+        } else
+                read_initramfs_state(root, config, &early, &ctx);
 
-        if (ctx.initramfs_state)
-                carry_over_notes(&run, ctx.initramfs_state);
+        r = report_run(&run, &ctx);
+        if (r < 0)
+                fprintf(stderr, "vfio-bind: cannot build the boot report: %s\n", strerror(-r));
 
-        r = report_build(&run, &ctx, &report);
-        if (r >= 0) {
-                if (initramfs)
-                        (void) kmsg_send_report(root, &report, 8);
-                else if (*root)
-                        /* A tree under --root is not this host: keep its report out of the host's journal. */
-                        report_print_export(stdout, &report);
-                else if (journal_send_report(&report) < (int) report.n)
-                        (void) kmsg_send_report(root, &report, 8);
-        }
-
+        /* The initramfs stage never fails boot; the root unit fails visibly when a device is not claimed. */
         if (!initramfs)
                 for (size_t i = 0; i < run.n_devices; i++)
                         if (!device_report_ok(&run.devices[i]))
-                                status = 1;
-        report_clear(&report);
-        state_file_clear(&early);
-        run_done(&run);
-        /* The initramfs stage never fails boot; the root unit fails visibly when a device is not claimed. */
-        return status;
+                                return 1;
+        return 0;
 }

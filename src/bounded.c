@@ -2,16 +2,26 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include "bounded.h"
 #include "macro.h"
 
+/* The child reports on its pipe, one line per event:
+ *   "I<index>"        item INDEX starts;
+ *   "S<code> <what>"  the item enters step CODE, described by WHAT;
+ *   "R<return>"       the item is done, with the work function's return value.
+ * A line is never longer than the longest step plus its framing. */
+#define BOUNDED_LINE_MAX (BOUNDED_STEP_MAX + 32)
+/* Room for several lines: the child writes an item's end and the next one's start back to back. */
+#define BOUNDED_READ_BUFFER 1024
+
 uint64_t now_usec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+        return (uint64_t)ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
 }
 
 static void write_all(int fd, const char *buf, size_t len) {
@@ -27,10 +37,23 @@ static void write_all(int fd, const char *buf, size_t len) {
         }
 }
 
-void bounded_step(BoundedStep *s, const char *what) {
-        char line[160];
-        int n = snprintf(line, sizeof(line), "S%.126s\n", what);
-        write_all(s->fd, line, (size_t) n < sizeof(line) ? (size_t) n : sizeof(line) - 1);
+_printf_(2, 3) static void send_line(int fd, const char *fmt, ...) {
+        char line[BOUNDED_LINE_MAX];
+        va_list ap;
+
+        va_start(ap, fmt);
+        int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return;
+        if ((size_t)n > sizeof(line) - 2)
+                n = sizeof(line) - 2;
+        line[n++] = '\n';
+        write_all(fd, line, (size_t)n);
+}
+
+void bounded_step(BoundedStep *s, unsigned code, const char *what) {
+        send_line(s->fd, "S%u %.*s", code, BOUNDED_STEP_MAX - 1, what);
 }
 
 typedef struct EachChild {
@@ -56,93 +79,125 @@ static int each_spawn(BoundedItemWork work, size_t first, size_t n, void *userda
                         close(close_fd);
                 BoundedStep s = { .fd = pipefd[1] };
                 for (size_t i = first; i < n; i++) {
-                        char line[48];
-                        int k = snprintf(line, sizeof(line), "I%zu\n", i);
-                        write_all(pipefd[1], line, k);
-                        int r = work(&s, i, userdata);
-                        k = snprintf(line, sizeof(line), "R%d\n", r);
-                        write_all(pipefd[1], line, k);
+                        send_line(pipefd[1], "I%zu", i);
+                        send_line(pipefd[1], "R%d", work(&s, i, userdata));
                 }
                 _exit(0);
         }
         close(pipefd[1]);
-        *ret = (EachChild) { .pid = pid, .fd = pipefd[0] };
+        *ret = (EachChild){ .pid = pid, .fd = pipefd[0] };
         return 0;
+}
+
+/* What the parent knows about the child working through the items. */
+typedef struct EachProgress {
+        size_t current;      /* the item being worked on, or about to be */
+        size_t next;         /* the first item without a result */
+        uint64_t item_start; /* when CURRENT started, or when the one before it ended */
+        char buf[BOUNDED_READ_BUFFER];
+        size_t len;
+} EachProgress;
+
+static void each_handle_line(EachProgress *p, char *line, BoundedResult *ret) {
+        BoundedResult *res = &ret[p->current];
+
+        switch (line[0]) {
+        case 'I':
+                p->current = strtoul(line + 1, NULL, 10);
+                p->item_start = now_usec();
+                break;
+        case 'S': {
+                char *what = NULL;
+                res->step_code = (unsigned)strtoul(line + 1, &what, 10);
+                snprintf(res->step, sizeof(res->step), "%s", what && *what == ' ' ? what + 1 : "");
+                break;
+        }
+        case 'R':
+                res->error = atoi(line + 1);
+                res->usec = now_usec() - p->item_start;
+                p->next = p->current + 1;
+                /* Until the next item says it started, the time is already that item's: the one that just
+                 * ended must never be reported stuck for what comes after it. */
+                p->current = p->next;
+                p->item_start = now_usec();
+                break;
+        }
+}
+
+/* Read what the child wrote. Returns 1 when lines were read, 0 when the child closed its end. */
+static int each_read(EachProgress *p, int fd, BoundedResult *ret) {
+        ssize_t m = read(fd, p->buf + p->len, sizeof(p->buf) - p->len - 1);
+        if (m < 0)
+                return errno == EINTR || errno == EAGAIN ? 1 : 0;
+        if (m == 0)
+                return 0;
+        p->len += m;
+
+        char *start = p->buf, *nl;
+        while ((nl = memchr(start, '\n', p->len - (start - p->buf)))) {
+                *nl = 0;
+                each_handle_line(p, start, ret);
+                start = nl + 1;
+        }
+        p->len -= start - p->buf;
+        memmove(p->buf, start, p->len);
+        if (p->len >= sizeof(p->buf) - 1)
+                p->len = 0;
+        return 1;
+}
+
+/* Follow one child until it finished every item, died, or overran the current item's limit. */
+static void each_follow(EachProgress *p, const EachChild *child, size_t n, unsigned timeout_msec, BoundedResult *ret) {
+        while (p->next < n) {
+                uint64_t now = now_usec(), deadline = p->item_start + (uint64_t)timeout_msec * 1000;
+                /* Past the deadline, first take what the child already said: a late wake-up of ours must not
+                 * turn an item that finished in time into a stuck one. */
+                struct pollfd pfd = { .fd = child->fd, .events = POLLIN };
+                int k = poll(&pfd, 1, now >= deadline ? 0 : (int)((deadline - now + 999) / 1000));
+                if (k < 0 && errno != EINTR)
+                        return;
+                if (k > 0) {
+                        if (each_read(p, child->fd, ret) == 0)
+                                return; /* the child is gone */
+                        continue;
+                }
+                if (now_usec() >= deadline) {
+                        ret[p->current].timed_out = true;
+                        ret[p->current].usec = now_usec() - p->item_start;
+                        return;
+                }
+        }
 }
 
 int bounded_run_each(BoundedItemWork work, size_t n, void *userdata, unsigned timeout_msec, int close_fd,
                      BoundedResult *ret) {
-        size_t next = 0;
+        EachProgress p = {};
 
         for (size_t i = 0; i < n; i++)
-                ret[i] = (BoundedResult) {};
+                ret[i] = (BoundedResult){};
 
-        while (next < n) {
+        while (p.next < n) {
                 EachChild child = { .pid = -1, .fd = -1 };
-                int r = each_spawn(work, next, n, userdata, close_fd, &child);
+                int r = each_spawn(work, p.next, n, userdata, close_fd, &child);
                 if (r < 0)
                         return r;
+                p.current = p.next;
+                p.item_start = now_usec();
+                p.len = 0;
 
-                char buf[1024];
-                size_t len = 0, current = next;
-                bool started = false, finished = false;
-                uint64_t item_start = now_usec();
-
-                while (next < n) {
-                        uint64_t now = now_usec(), deadline = item_start + (uint64_t) timeout_msec * 1000;
-                        if (now >= deadline) {
-                                ret[current].timed_out = true;
-                                ret[current].usec = now - item_start;
-                                break;
-                        }
-                        struct pollfd p = { .fd = child.fd, .events = POLLIN };
-                        int k = poll(&p, 1, (int) ((deadline - now + 999) / 1000));
-                        if (k < 0 && errno != EINTR)
-                                break;
-                        if (k <= 0)
-                                continue;
-                        ssize_t m = read(child.fd, buf + len, sizeof(buf) - len - 1);
-                        if (m < 0 && errno == EINTR)
-                                continue;
-                        if (m <= 0)
-                                break; /* the child is gone */
-                        len += m;
-
-                        char *start = buf, *nl;
-                        while ((nl = memchr(start, '\n', len - (start - buf)))) {
-                                *nl = 0;
-                                if (start[0] == 'I') {
-                                        current = strtoul(start + 1, NULL, 10);
-                                        started = true;
-                                        item_start = now_usec();
-                                } else if (start[0] == 'S' && started)
-                                        snprintf(ret[current].step, sizeof(ret[current].step), "%s", start + 1);
-                                else if (start[0] == 'R' && started) {
-                                        ret[current].error = atoi(start + 1);
-                                        ret[current].usec = now_usec() - item_start;
-                                        next = current + 1;
-                                        started = false;
-                                }
-                                start = nl + 1;
-                        }
-                        len -= start - buf;
-                        memmove(buf, start, len);
-                        if (len >= sizeof(buf) - 1)
-                                len = 0;
-                }
-                finished = next >= n;
+                each_follow(&p, &child, n, timeout_msec, ret);
                 close(child.fd);
 
-                if (finished)
-                        (void) waitpid(child.pid, NULL, 0);
+                if (p.next >= n)
+                        (void)waitpid(child.pid, NULL, 0);
                 else {
                         /* Stuck (or crashed) on CURRENT: a child blocked in the kernel ignores even SIGKILL until
                          * the write returns, so do not wait for it; go on with the next item in a fresh child. */
-                        if (!ret[current].timed_out)
-                                ret[current].error = -ECHILD;
+                        if (!ret[p.current].timed_out)
+                                ret[p.current].error = -ECHILD;
                         kill(child.pid, SIGKILL);
-                        (void) waitpid(child.pid, NULL, WNOHANG);
-                        next = current + 1;
+                        (void)waitpid(child.pid, NULL, WNOHANG);
+                        p.next = p.current + 1;
                 }
         }
         return 0;

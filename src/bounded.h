@@ -14,16 +14,22 @@ typedef struct BoundedStep {
         int fd; /* progress pipe to the parent */
 } BoundedStep;
 
-/* Called by the work function before each step that could block: "unbinding from nouveau". */
-void bounded_step(BoundedStep *s, const char *what);
+/* Longest step description kept, with its terminating NUL. */
+#define BOUNDED_STEP_MAX 128
+
+/* Called by the work function before each step that could block. CODE is the work's own name for the
+ * step (say, 1 for unbind, 2 for bind): the parent hands back the code of the last step reported, so a
+ * failure can be told apart by where it happened. WHAT is for people: "unbinding from nouveau". */
+void bounded_step(BoundedStep *s, unsigned code, const char *what);
 
 typedef int (*BoundedWork)(BoundedStep *s, void *userdata);
 
 typedef struct BoundedResult {
         bool timed_out;
-        int error;      /* the work function's return value (negative errno or 0) */
-        char step[128]; /* the last step reported */
-        uint64_t usec;
+        int error;                   /* the work function's return value (negative errno or 0) */
+        unsigned step_code;          /* the code of the last step reported, 0 before the first */
+        char step[BOUNDED_STEP_MAX]; /* the last step reported */
+        uint64_t usec;               /* from the item's start to its end (or to giving up) */
 } BoundedResult;
 
 /* Run WORK in a child for at most TIMEOUT_MSEC. CLOSE_FD (if >= 0) is closed in the child: the caller's
@@ -32,7 +38,8 @@ int bounded_run(BoundedWork work, void *userdata, unsigned timeout_msec, int clo
 
 /* Run WORK for items 0..N-1 with a time limit per item, using as few child processes as possible: one child
  * works through the items in order (a fork per item costs more than the work itself); when an item overruns,
- * it is reported stuck and a fresh child goes on with the next. RET is an array of N results. */
+ * it is reported stuck and a fresh child goes on with the next. Each item's limit runs from that item's own
+ * start. RET is an array of N results. */
 typedef int (*BoundedItemWork)(BoundedStep *s, size_t index, void *userdata);
 int bounded_run_each(BoundedItemWork work, size_t n, void *userdata, unsigned timeout_msec, int close_fd,
                      BoundedResult *ret);

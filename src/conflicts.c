@@ -1,28 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "conflicts.h"
+#include "cmdline.h"
 #include "fileio.h"
 #include "macro.h"
+#include "string-util.h"
 #include "sysroot.h"
 
-static const char *const id_options[] = { "vfio-pci.ids=", "vfio_pci.ids=", "pci-stub.ids=", "pci_stub.ids=" };
+/* Options that bind by vendor:device id, as the kernel accepts them ('-' and '_' both). */
+static const char *const id_options[] = { "vfio-pci.ids", "vfio_pci.ids", "pci-stub.ids", "pci_stub.ids" };
 
 static int note_cmdline(Run *run) {
-        const char *cmdline = run->facts.cmdline;
-        if (!cmdline)
-                return 0;
         for (size_t i = 0; i < ELEMENTSOF(id_options); i++) {
-                const char *p = strstr(cmdline, id_options[i]);
-                if (!p || (p > cmdline && p[-1] != ' '))
+                _cleanup_free_ char *ids = NULL;
+                int r = cmdline_get_value(run->facts.cmdline, id_options[i], &ids);
+                if (r == -ENOENT)
                         continue;
-                size_t n = strcspn(p, " ");
-                char *msg = NULL;
-                if (asprintf(&msg,
-                             "the kernel command line has '%.*s': it binds every device with those vendor:device "
-                             "ids, identical cards the host needs included",
-                             (int) n, p) < 0)
-                        return -ENOMEM;
-                int r = note_add(&run->notes, SEVERITY_INFO, "vendor-ids-cmdline", msg,
-                                 strdup("remove it once vfio-bind claims the devices by address"));
+                if (r < 0)
+                        return r;
+                r = note_add(&run->notes, SEVERITY_INFO, NOTE_VENDOR_IDS_CMDLINE,
+                             format_alloc("the kernel command line has '%s=%s': it binds every device with those "
+                                          "vendor:device ids, identical cards the host needs included",
+                                          id_options[i], ids),
+                             strdup("remove it once vfio-bind claims the devices by address"));
                 if (r < 0)
                         return r;
         }
@@ -64,7 +63,7 @@ static int note_modprobe_d(Run *run) {
                                      "the host needs are captured too",
                                      de->d_name, line_no, line) < 0)
                                 return -ENOMEM;
-                        r = note_add(&run->notes, SEVERITY_INFO, "vendor-ids-modprobe", msg,
+                        r = note_add(&run->notes, SEVERITY_INFO, NOTE_VENDOR_IDS_MODPROBE, msg,
                                      strdup("remove the line once vfio-bind claims the devices by address"));
                         if (r < 0)
                                 return r;
@@ -82,12 +81,12 @@ static int note_driverctl(Run *run) {
                 _cleanup_free_ char *driver = NULL;
                 if (read_attr(root_path(path, run->root, "/etc/driverctl.d/pci-%s", d->name), &driver) < 0)
                         continue;
-                r = note_add(&d->notes, SEVERITY_INFO, "driverctl-override",
-                             format_alloc("driverctl also overrides %s (to '%s'), from the real root only", d->name,
-                                          driver),
-                             format_alloc("remove it with 'driverctl unset-override %s' to leave the device to "
-                                          "vfio-bind",
-                                          d->name));
+                r = note_add(
+                        &d->notes, SEVERITY_INFO, NOTE_DRIVERCTL_OVERRIDE,
+                        format_alloc("driverctl also overrides %s (to '%s'), from the real root only", d->name, driver),
+                        format_alloc("remove it with 'driverctl unset-override %s' to leave the device to "
+                                     "vfio-bind",
+                                     d->name));
                 if (r < 0)
                         return r;
         }

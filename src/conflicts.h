@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "engine.h"
+#include "run.h"
 
 /* Older ways of binding that are still configured change who binds what: vendor-wide ids on the kernel
  * command line or in modprobe.d, driverctl overrides. Each becomes a host note (information: vfio-bind

@@ -1,39 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
-#include <stdarg.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
 #include "macro.h"
-
-char *strdup_or_null(const char *s) {
-        return s ? strdup(s) : NULL;
-}
-
-int strdup_printf(char **ret, const char *fmt, ...) {
-        va_list ap;
-        char *s;
-        int n;
-
-        va_start(ap, fmt);
-        n = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-                return -ENOMEM;
-        *ret = s;
-        return 0;
-}
-
-char *format_alloc(const char *fmt, ...) {
-        va_list ap;
-        char *s;
-
-        va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        return s;
-}
 
 int read_attr(const char *path, char **ret) {
         _cleanup_close_ int fd = -1;
@@ -48,7 +18,7 @@ int read_attr(const char *path, char **ret) {
         n = read(fd, buf, sizeof(buf));
         if (n < 0)
                 return -errno;
-        if ((size_t) n > ATTR_MAX)
+        if ((size_t)n > ATTR_MAX)
                 return -EFBIG;
 
         if (n > 0 && buf[n - 1] == '\n')
@@ -90,7 +60,7 @@ int write_attr(const char *path, const char *value) {
                 return -errno;
 
         ssize_t n = write(fd, value, len);
-        int r = n < 0 ? -errno : (size_t) n != len ? -EIO : 0;
+        int r = n < 0 ? -errno : (size_t)n != len ? -EIO : 0;
 
         /* sysfs reports some errors only at close(); never drop them. */
         if (close(fd) < 0 && r == 0)
@@ -164,4 +134,20 @@ int read_full_file(const char *path, char **ret, size_t *ret_size) {
 
 int path_exists(const char *path) {
         return access(path, F_OK) >= 0;
+}
+
+int read_file_lines(const char *path, LineFunc fn, void *userdata) {
+        _cleanup_free_ char *text = NULL;
+        char *save = NULL;
+        int r;
+
+        r = read_full_file(path, &text, NULL);
+        if (r < 0)
+                return r;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                r = fn(line, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }

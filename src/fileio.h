@@ -23,4 +23,9 @@ int read_link_basename(const char *path, char **ret);
 /* Read a whole regular file (mountinfo, iomem, cpuinfo) into memory. */
 int read_full_file(const char *path, char **ret, size_t *ret_size);
 
+/* Call FN for each non-empty line of the file at PATH, without its newline; FN may change the line. Stops at
+ * FN's first negative return and returns it. -ENOENT when there is no file. */
+typedef int (*LineFunc)(char *line, void *userdata);
+int read_file_lines(const char *path, LineFunc fn, void *userdata);
+
 int path_exists(const char *path);

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "fileio.h"
 #include "holders.h"
+#include "alloc-util.h"
+#include "fileio.h"
 #include "macro.h"
+#include "string-util.h"
 #include "sysroot.h"
 
 static int add(VfioHolders *h, int group, const char *comm, const char *pid) {
-        VfioHolder *a = realloc(h->items, (h->n + 1) * sizeof(*a));
-        if (!a)
+        if (!GREEDY_REALLOC(h->items, h->n + 1))
                 return -ENOMEM;
-        h->items = a;
         char *s = format_alloc("%s (pid %s)", comm, pid);
         if (!s)
                 return -ENOMEM;
-        h->items[h->n++] = (VfioHolder) { .group = group, .holder = s };
+        h->items[h->n++] = (VfioHolder){ .group = group, .holder = s };
         return 0;
 }
 
@@ -50,10 +50,10 @@ int vfio_holders_scan(const char *root, VfioHolders *ret) {
                         if (sscanf(target, "/dev/vfio/%d", &group) != 1 || group == last)
                                 continue;
                         if (!comm)
-                                (void) read_attr(root_path(path, root, "/proc/%s/comm", de->d_name), &comm);
+                                (void)read_attr(root_path(path, root, "/proc/%s/comm", de->d_name), &comm);
                         r = add(&h, group, strna(comm), de->d_name);
                         if (r < 0) {
-                                vfio_holders_clear(&h);
+                                vfio_holders_done(&h);
                                 return r;
                         }
                         last = group;
@@ -63,27 +63,23 @@ int vfio_holders_scan(const char *root, VfioHolders *ret) {
         return 0;
 }
 
-void vfio_holders_clear(VfioHolders *h) {
+void vfio_holders_done(VfioHolders *h) {
         for (size_t i = 0; i < h->n; i++)
                 free(h->items[i].holder);
         free(h->items);
-        *h = (VfioHolders) {};
+        *h = (VfioHolders){};
 }
 
 char *vfio_holders_of(const VfioHolders *h, int group) {
         char *list = NULL;
-        size_t len = 0;
 
         for (size_t i = 0; i < h->n; i++) {
                 if (h->items[i].group != group)
                         continue;
-                char *n = realloc(list, len + strlen(h->items[i].holder) + 3);
-                if (!n) {
+                if (strextendf_with_separator(&list, ", ", "%s", h->items[i].holder) < 0) {
                         free(list);
                         return NULL;
                 }
-                list = n;
-                len += sprintf(list + len, "%s%s", len ? ", " : "", h->items[i].holder);
         }
         return list;
 }

@@ -16,6 +16,6 @@ typedef struct VfioHolders {
 
 /* Processes that exit while we look are skipped. */
 int vfio_holders_scan(const char *root, VfioHolders *ret);
-void vfio_holders_clear(VfioHolders *h);
+void vfio_holders_done(VfioHolders *h);
 /* "qemu-system-x86 (pid 4242), ..." for GROUP, or NULL when nobody holds it. */
 char *vfio_holders_of(const VfioHolders *h, int group);

@@ -18,3 +18,6 @@ void report_print_export(FILE *f, const Report *r);
 
 /* A few lines for the kernel log (the initramfs-tools stage has no journald): "<6>vfio-bind: ...". */
 int kmsg_send_report(const char *root, const Report *r, unsigned max_lines);
+
+/* /dev/kmsg rate-limits writers to about 10 lines per 5 s: stay under it, with room for the kernel's own. */
+#define KMSG_REPORT_LINES 8

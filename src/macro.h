@@ -10,10 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _unused_ __attribute__((unused))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define ELEMENTSOF(x)  (sizeof(x) / sizeof((x)[0]))
 
 static inline bool streq(const char *a, const char *b) {
         return strcmp(a, b) == 0;
@@ -30,7 +29,7 @@ static inline const char *strna(const char *s) {
 }
 
 static inline void freep(void *p) {
-        free(*(void **) p);
+        free(*(void **)p);
 }
 
 static inline void closep(int *fd) {
@@ -51,24 +50,17 @@ static inline void closedirp(DIR **d) {
                 closedir(*d);
 }
 
-#define _cleanup_free_ _cleanup_(freep)
-#define _cleanup_close_ _cleanup_(closep)
-#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_free_     _cleanup_(freep)
+#define _cleanup_close_    _cleanup_(closep)
+#define _cleanup_fclose_   _cleanup_(fclosep)
 #define _cleanup_closedir_ _cleanup_(closedirp)
 
 /* Hand ownership of a pointer to the caller: the cleanup handler then sees NULL. */
-#define TAKE_PTR(p)                              \
-        ({                                       \
-                __typeof__(p) _taken_ = (p);     \
-                (p) = NULL;                      \
-                _taken_;                         \
-        })
-
-#define TAKE_FD(fd)                              \
-        ({                                       \
-                int _taken_fd_ = (fd);           \
-                (fd) = -1;                       \
-                _taken_fd_;                      \
+#define TAKE_PTR(p)                                                                                                    \
+        ({                                                                                                             \
+                __typeof__(p) _taken_ = (p);                                                                           \
+                (p) = NULL;                                                                                            \
+                _taken_;                                                                                               \
         })
 
 /* A scan of sysfs races with hotplug and with our own unbinds: these errors mean the object went away. */

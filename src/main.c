@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <getopt.h>
 
+#include "alloc-util.h"
 #include "boot.h"
 #include "build-config.h"
 #include "config.h"
@@ -9,6 +10,7 @@
 #include "host-facts.h"
 #include "macro.h"
 #include "output.h"
+#include "storage.h"
 
 /* Exit statuses are part of the interface: scripts and fleets key on them. */
 enum {
@@ -25,9 +27,14 @@ typedef struct Options {
         bool dry_run;
         bool quiet;
         const char *stage;
-        char **addresses;
+        char **addresses; /* point into argv */
         size_t n_addresses;
 } Options;
+
+static void options_done(Options *o) {
+        free(o->addresses);
+        *o = (Options){};
+}
 
 static void help(FILE *f) {
         fputs("Usage: vfio-bind VERB [OPTIONS]\n"
@@ -62,8 +69,8 @@ static int parse_verb(const char *s, Verb *ret) {
                 const char *name;
                 Verb verb;
         } verbs[] = {
-                { "apply", VERB_APPLY }, { "check", VERB_CHECK }, { "status", VERB_STATUS },
-                { "release", VERB_RELEASE }, { "boot", VERB_BOOT }, { "storage", VERB_STORAGE },
+                { "apply", VERB_APPLY },     { "check", VERB_CHECK }, { "status", VERB_STATUS },
+                { "release", VERB_RELEASE }, { "boot", VERB_BOOT },   { "storage", VERB_STORAGE },
                 { "libraries", VERB_LIBRARIES },
         };
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
@@ -89,14 +96,42 @@ static int list_optional_libraries(void) {
         return all ? EXIT_ALL_OK : EXIT_DEVICE_PROBLEM;
 }
 
+/* Options that do not go together, and addresses that are not addresses. */
+static int check_options(const Options *o) {
+        if (o->dry_run && o->verb != VERB_APPLY) {
+                fprintf(stderr, "vfio-bind: --dry-run goes with apply\n");
+                return -EINVAL;
+        }
+        if (o->stage && o->verb != VERB_BOOT) {
+                fprintf(stderr, "vfio-bind: --stage goes with boot\n");
+                return -EINVAL;
+        }
+        if (o->verb == VERB_BOOT && (!o->stage || stage_from_string(o->stage) < 0)) {
+                fprintf(stderr, "vfio-bind: boot needs --stage=initramfs or --stage=root\n");
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < o->n_addresses; i++) {
+                PciAddress a;
+                if (pci_address_parse(o->addresses[i], &a) < 0) {
+                        fprintf(stderr, "vfio-bind: '%s' is not a PCI address (e.g. 0000:01:00.0)\n", o->addresses[i]);
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
 /* Returns 1 to continue, 0 to exit successfully (help, version), negative on a usage error. */
 static int parse_argv(int argc, char **argv, Options *o) {
         enum { ARG_CONFIG = 0x100, ARG_ROOT, ARG_JSON, ARG_DRY_RUN, ARG_STAGE, ARG_VERSION };
         static const struct option options[] = {
-                { "config", required_argument, NULL, ARG_CONFIG }, { "root", required_argument, NULL, ARG_ROOT },
-                { "json", no_argument, NULL, ARG_JSON },           { "dry-run", no_argument, NULL, ARG_DRY_RUN },
-                { "stage", required_argument, NULL, ARG_STAGE },   { "quiet", no_argument, NULL, 'q' },
-                { "help", no_argument, NULL, 'h' },                { "version", no_argument, NULL, ARG_VERSION },
+                { "config", required_argument, NULL, ARG_CONFIG },
+                { "root", required_argument, NULL, ARG_ROOT },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "stage", required_argument, NULL, ARG_STAGE },
+                { "quiet", no_argument, NULL, 'q' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
                 {},
         };
         bool have_verb = false;
@@ -114,10 +149,8 @@ static int parse_argv(int argc, char **argv, Options *o) {
                                 }
                                 have_verb = true;
                         } else if (o->verb == VERB_RELEASE) {
-                                char **a = realloc(o->addresses, (o->n_addresses + 1) * sizeof(*a));
-                                if (!a)
+                                if (!GREEDY_REALLOC(o->addresses, o->n_addresses + 1))
                                         return -ENOMEM;
-                                o->addresses = a;
                                 o->addresses[o->n_addresses++] = optarg;
                         } else {
                                 fprintf(stderr, "vfio-bind: unexpected argument '%s'\n", optarg);
@@ -156,27 +189,7 @@ static int parse_argv(int argc, char **argv, Options *o) {
                 fprintf(stderr, "vfio-bind: missing verb; see 'vfio-bind --help'\n");
                 return -EINVAL;
         }
-        if (o->dry_run && o->verb != VERB_APPLY) {
-                fprintf(stderr, "vfio-bind: --dry-run goes with apply\n");
-                return -EINVAL;
-        }
-        if (o->stage && o->verb != VERB_BOOT) {
-                fprintf(stderr, "vfio-bind: --stage goes with boot\n");
-                return -EINVAL;
-        }
-        if (o->verb == VERB_BOOT && (!o->stage || (!streq(o->stage, "initramfs") && !streq(o->stage, "root")))) {
-                fprintf(stderr, "vfio-bind: boot needs --stage=initramfs or --stage=root\n");
-                return -EINVAL;
-        }
-        for (size_t i = 0; i < o->n_addresses; i++) {
-                PciAddress a;
-                if (pci_address_parse(o->addresses[i], &a) < 0) {
-                        fprintf(stderr, "vfio-bind: '%s' is not a PCI address (e.g. 0000:01:00.0)\n",
-                                o->addresses[i]);
-                        return -EINVAL;
-                }
-        }
-        return 1;
+        return check_options(o) < 0 ? -EINVAL : 1;
 }
 
 static bool use_color(void) {
@@ -185,24 +198,23 @@ static bool use_color(void) {
 }
 
 static int run_verb(const Options *o, const char *root, Config *config) {
-        Run run;
+        _cleanup_run_ Run run = { .lock_fd = -1 };
         int r, status;
 
         if (!o->quiet && !o->json)
                 output_config_errors(stderr, config);
 
-        r = run_init(&run, root, config);
+        r = run_init(&run, root, config, 0);
         if (r < 0) {
                 fprintf(stderr, "vfio-bind: cannot read the host's state: %s\n", strerror(-r));
                 return EXIT_DEVICE_PROBLEM;
         }
 
         if (o->verb == VERB_APPLY || o->verb == VERB_RELEASE) {
-                r = run_lock(&run, config->timeout_sec * 3);
+                r = run_lock(&run, lock_timeout_sec(config));
                 if (r < 0) {
                         fprintf(stderr, "vfio-bind: cannot take the lock %s/run/vfio-bind/lock: %s\n", root,
                                 r == -EWOULDBLOCK ? "another vfio-bind is still running" : strerror(-r));
-                        run_done(&run);
                         return EXIT_DEVICE_PROBLEM;
                 }
         }
@@ -225,7 +237,6 @@ static int run_verb(const Options *o, const char *root, Config *config) {
         }
         if (r < 0) {
                 fprintf(stderr, "vfio-bind: %s failed: %s\n", verb_to_string(o->verb), strerror(-r));
-                run_done(&run);
                 return EXIT_DEVICE_PROBLEM;
         }
 
@@ -242,21 +253,47 @@ static int run_verb(const Options *o, const char *root, Config *config) {
                         status = EXIT_DEVICE_PROBLEM;
         if (config->n_errors > 0)
                 status = EXIT_USAGE_OR_CONFIG;
-        run_done(&run);
         return status;
 }
 
+/* Recorded into the initramfs: there, before "/" is mounted, it is the only way to know which controller
+ * must not be claimed. */
+static int list_storage(const char *root) {
+        _cleanup_(storage_done) Storage storage = {};
+        int r;
+
+        r = storage_load_mounts(&storage, root);
+        if (r >= 0)
+                r = storage_write_record(&storage, root, stdout);
+        if (r >= 0 && fflush(stdout) != 0)
+                r = -errno;
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: cannot list the storage controllers: %s\n", strerror(-r));
+                return EXIT_DEVICE_PROBLEM;
+        }
+        return EXIT_ALL_OK;
+}
+
+/* No configuration file: nothing is configured, which is no error. */
+static int report_unconfigured(const Options *o, const char *root, Config *config) {
+        if (o->json) {
+                _cleanup_run_ Run empty = { .lock_fd = -1 };
+                (void)run_init(&empty, root, config, 0);
+                output_json(stdout, &empty, o->verb);
+        } else if (!o->quiet)
+                printf("%s does not exist: no devices to claim, nothing to do.\n", config->path);
+        return EXIT_ALL_OK;
+}
+
 int main(int argc, char **argv) {
-        Options o = {};
+        _cleanup_(options_done) Options o = {};
         _cleanup_config_ Config *config = NULL;
         _cleanup_free_ char *root = NULL, *config_path = NULL;
         int r;
 
         r = parse_argv(argc, argv, &o);
-        if (r <= 0) {
-                free(o.addresses);
+        if (r <= 0)
                 return r < 0 ? EXIT_USAGE_OR_CONFIG : EXIT_ALL_OK;
-        }
 
         /* "" is the real root; a trailing slash would only double up in paths. */
         root = strdup(o.root ? o.root : "");
@@ -268,60 +305,23 @@ int main(int argc, char **argv) {
         if (o.config)
                 config_path = strdup(o.config);
         else
-                r = strdup_printf(&config_path, "%s%s", root, CONFIG_FILE);
-        if (!config_path) {
-                free(o.addresses);
+                (void)strdup_printf(&config_path, "%s%s", root, CONFIG_FILE);
+        if (!config_path)
                 return EXIT_DEVICE_PROBLEM;
-        }
 
-        if (o.verb == VERB_STORAGE) {
-                /* Recorded into the initramfs: there, before "/" is mounted, it is the only way to know
-                 * which controller must not be claimed. */
-                HostFacts facts;
-                free(o.addresses);
-                r = host_facts_load(root, &facts);
-                if (r >= 0)
-                        r = host_facts_write_storage(&facts, root, stdout);
-                if (r >= 0 && fflush(stdout) != 0)
-                        r = -errno;
-                host_facts_clear(&facts);
-                if (r < 0) {
-                        fprintf(stderr, "vfio-bind: cannot list the storage controllers: %s\n", strerror(-r));
-                        return EXIT_DEVICE_PROBLEM;
-                }
-                return EXIT_ALL_OK;
-        }
-
-        if (o.verb == VERB_LIBRARIES) {
-                free(o.addresses);
+        if (o.verb == VERB_STORAGE)
+                return list_storage(root);
+        if (o.verb == VERB_LIBRARIES)
                 return list_optional_libraries();
-        }
-
-        if (o.verb == VERB_BOOT) {
-                r = boot_stage(root, config_path, o.stage);
-                free(o.addresses);
-                return r;
-        }
+        if (o.verb == VERB_BOOT)
+                return boot_stage(root, config_path, stage_from_string(o.stage));
 
         r = config_load(config_path, &config);
         if (r < 0) {
                 fprintf(stderr, "vfio-bind: cannot read %s: %s\n", config_path, strerror(-r));
-                free(o.addresses);
                 return EXIT_USAGE_OR_CONFIG;
         }
-        if (config->missing && o.verb != VERB_RELEASE) {
-                if (o.json) {
-                        Run empty = {};
-                        (void) run_init(&empty, root, config);
-                        output_json(stdout, &empty, o.verb);
-                        run_done(&empty);
-                } else if (!o.quiet)
-                        printf("%s does not exist: no devices to claim, nothing to do.\n", config_path);
-                free(o.addresses);
-                return EXIT_ALL_OK;
-        }
-
-        r = run_verb(&o, root, config);
-        free(o.addresses);
-        return r;
+        if (config->missing && o.verb != VERB_RELEASE)
+                return report_unconfigured(&o, root, config);
+        return run_verb(&o, root, config);
 }

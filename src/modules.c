@@ -7,14 +7,6 @@
 #include "modules.h"
 #include "sysroot.h"
 
-const char *module_state_to_string(ModuleState s) {
-        static const char *const names[] = {
-                [MODULE_UNKNOWN] = "unknown",   [MODULE_MISSING] = "missing", [MODULE_LOADABLE] = "loadable",
-                [MODULE_LIVE] = "live",         [MODULE_BUILTIN] = "builtin",
-        };
-        return names[s];
-}
-
 void driver_to_module_name(const char *driver, char *buf, size_t size) {
         snprintf(buf, size, "%s", driver);
         for (char *p = buf; *p; p++)
@@ -37,7 +29,7 @@ static bool index_lists(const char *text, const char *module) {
                 while (base > line && base[-1] != '/')
                         base--;
                 const char *ko = strstr(base, ".ko");
-                if (!ko || ko > end || (size_t) (ko - base) != mlen)
+                if (!ko || ko > end || (size_t)(ko - base) != mlen)
                         continue;
                 bool same = true;
                 for (size_t i = 0; i < mlen && same; i++) {

@@ -2,16 +2,18 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum ModuleState {
-        MODULE_UNKNOWN,  /* no module index to look at (captured tree without /lib/modules) */
-        MODULE_MISSING,  /* this kernel has no such module */
+        MODULE_UNKNOWN, /* no module index to look at (captured tree without /lib/modules) */
+        MODULE_MISSING, /* this kernel has no such module */
         MODULE_LOADABLE,
         MODULE_LIVE,
         MODULE_BUILTIN,
 } ModuleState;
 
-const char *module_state_to_string(ModuleState s);
+/* The kernel's MODULE_NAME_LEN is 64 - sizeof(unsigned long): 64 holds every module name. */
+#define MODULE_NAME_MAX 64
 
 /* A driver name as the kernel registers it ("vfio-pci") turned into its module's name ("vfio_pci"). */
 void driver_to_module_name(const char *driver, char *buf, size_t size);

@@ -9,7 +9,7 @@ static void json_string(FILE *f, const char *s) {
                 return;
         }
         fputc('"', f);
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
                 switch (*p) {
                 case '"':
                         fputs("\\\"", f);
@@ -62,7 +62,7 @@ static void json_notes(FILE *f, const NoteList *l) {
                 bool first = true;
                 fputs(i ? ",{" : "{", f);
                 json_kv_str(f, "severity", severity_to_string(l->notes[i].severity), &first);
-                json_kv_str(f, "code", l->notes[i].code, &first);
+                json_kv_str(f, "code", note_code_to_string(l->notes[i].code), &first);
                 json_kv_str(f, "message", l->notes[i].message, &first);
                 json_kv_str(f, "fix", l->notes[i].fix, &first);
                 fputc('}', f);
@@ -117,7 +117,7 @@ static void json_device(FILE *f, const DeviceReport *d, Verb verb) {
         if (verb == VERB_APPLY || verb == VERB_RELEASE || verb == VERB_BOOT) {
                 json_kv_str(f, "driver_before", d->driver_before, &first);
                 json_kv_str(f, "result", result_to_string(d->result), &first);
-                json_kv_int(f, "usec", (long long) d->usec, &first);
+                json_kv_int(f, "usec", (long long)d->usec, &first);
         }
         json_kv_bool(f, "group_viable", d->group_viable, &first);
         json_key(f, "group_members", &first);
@@ -192,16 +192,16 @@ void output_json(FILE *f, const Run *run, Verb verb) {
         json_key(f, "notes", &first);
         json_notes(f, &run->notes);
 
-        char summary[128];
+        char summary[SUMMARY_MAX];
         summary_line(summary, sizeof(summary), run, verb);
         json_key(f, "summary", &first);
         {
                 bool f2 = true;
                 fputc('{', f);
-                json_kv_int(f, "functions", (long long) run->n_devices, &f2);
-                json_kv_int(f, "ok", (long long) ok, &f2);
-                json_kv_int(f, "errors", (long long) errors, &f2);
-                json_kv_int(f, "warnings", (long long) warnings, &f2);
+                json_kv_int(f, "functions", (long long)run->n_devices, &f2);
+                json_kv_int(f, "ok", (long long)ok, &f2);
+                json_kv_int(f, "errors", (long long)errors, &f2);
+                json_kv_int(f, "warnings", (long long)warnings, &f2);
                 json_kv_str(f, "text", summary, &f2);
                 fputc('}', f);
         }

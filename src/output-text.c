@@ -2,16 +2,16 @@
 #include "macro.h"
 #include "output.h"
 
-#define COLOR_RED "\033[31;1m"
+#define COLOR_RED    "\033[31;1m"
 #define COLOR_YELLOW "\033[33;1m"
-#define COLOR_GREEN "\033[32m"
-#define COLOR_DIM "\033[2m"
-#define COLOR_OFF "\033[0m"
+#define COLOR_GREEN  "\033[32m"
+#define COLOR_DIM    "\033[2m"
+#define COLOR_OFF    "\033[0m"
 
 const char *verb_to_string(Verb v) {
         static const char *const names[] = {
-                [VERB_APPLY] = "apply", [VERB_CHECK] = "check",   [VERB_STATUS] = "status",
-                [VERB_RELEASE] = "release", [VERB_BOOT] = "boot", [VERB_STORAGE] = "storage",
+                [VERB_APPLY] = "apply",     [VERB_CHECK] = "check", [VERB_STATUS] = "status",
+                [VERB_RELEASE] = "release", [VERB_BOOT] = "boot",   [VERB_STORAGE] = "storage",
                 [VERB_LIBRARIES] = "libraries",
         };
         return names[v];
@@ -71,88 +71,89 @@ static const char *severity_color(Severity s, bool color) {
         return s == SEVERITY_ERROR ? COLOR_RED : s == SEVERITY_WARNING ? COLOR_YELLOW : COLOR_GREEN;
 }
 
-static void print_note(FILE *f, const char *subject, const char *message, const char *fix, Severity sev,
-                       bool color) {
+static void print_note(FILE *f, const char *message, const char *fix, Severity sev, bool color) {
         fprintf(f, "  %s%s%s: %s\n", severity_color(sev, color), severity_to_string(sev), color ? COLOR_OFF : "",
                 message);
         if (fix)
                 fprintf(f, "    fix: %s\n", fix);
-        (void) subject;
 }
 
 enum { COL_LABEL, COL_ADDRESS, COL_ID, COL_CLASS, COL_BEFORE, COL_DRIVER, COL_GROUP, COL_RESET, COL_VERDICT, _COL_MAX };
 
-void output_text(FILE *f, const Run *run, Verb verb, bool color) {
-        static const char *const headers[_COL_MAX] = { "LABEL", "ADDRESS", "ID",    "CLASS",  "BEFORE",
-                                                      "DRIVER", "GROUP", "RESET", "VERDICT" };
-        bool show_before = verb == VERB_APPLY || verb == VERB_RELEASE || verb == VERB_BOOT;
-        size_t width[_COL_MAX];
-        char cells[_COL_MAX][96];
+/* A table cell is short: an address, an id, a driver name, a verdict. */
+#define CELL_MAX 96
 
-        if (run->n_devices == 0) {
-                fprintf(f, "No devices configured in %s: nothing to do.\n", run->config ? run->config->path : "-");
-                return;
-        }
+static const char *const headers[_COL_MAX] = { "LABEL",  "ADDRESS", "ID",    "CLASS",  "BEFORE",
+                                               "DRIVER", "GROUP",   "RESET", "VERDICT" };
+
+static void device_cells(const DeviceReport *d, Verb verb, char cells[_COL_MAX][CELL_MAX]) {
+        const PciDevice *dev = d->dev;
+
+        snprintf(cells[COL_LABEL], CELL_MAX, "%s", d->section ? d->section->name : "-");
+        snprintf(cells[COL_ADDRESS], CELL_MAX, "%s", d->name);
+        if (dev) {
+                snprintf(cells[COL_ID], CELL_MAX, "%04x:%04x", dev->vendor, dev->device);
+                snprintf(cells[COL_CLASS], CELL_MAX, "%s", pci_class_name(dev->class));
+                snprintf(cells[COL_DRIVER], CELL_MAX, "%s", dev->driver ?: "(none)");
+                if (dev->iommu_group >= 0)
+                        snprintf(cells[COL_GROUP], CELL_MAX, "%d%s", dev->iommu_group, d->group_viable ? "" : "!");
+                else
+                        snprintf(cells[COL_GROUP], CELL_MAX, "-");
+                snprintf(cells[COL_RESET], CELL_MAX, "%s",
+                         !dev->reset_method   ? "-"
+                         : *dev->reset_method ? dev->reset_method
+                                              : "none");
+                for (char *p = cells[COL_RESET]; *p; p++)
+                        if (*p == ' ')
+                                *p = ',';
+        } else
+                for (int c = COL_ID; c <= COL_RESET; c++)
+                        snprintf(cells[c], CELL_MAX, "-");
+        snprintf(cells[COL_BEFORE], CELL_MAX, "%s", d->driver_before ?: "(none)");
+        snprintf(cells[COL_VERDICT], CELL_MAX, "%s", device_verdict(d, verb));
+}
+
+/* One line per device, columns as wide as their widest cell. */
+static void print_table(FILE *f, const Run *run, Verb verb, bool color) {
+        bool show_before = verb == VERB_APPLY || verb == VERB_RELEASE || verb == VERB_BOOT;
+        char cells[_COL_MAX][CELL_MAX];
+        size_t width[_COL_MAX];
 
         for (int c = 0; c < _COL_MAX; c++)
                 width[c] = strlen(headers[c]);
-
-        for (int pass = 0; pass < 2; pass++) {
-                if (pass == 1) {
-                        for (int c = 0; c < _COL_MAX; c++) {
-                                if (c == COL_BEFORE && !show_before)
-                                        continue;
-                                fprintf(f, "%s%-*s%s", color ? COLOR_DIM : "", c == COL_VERDICT ? 0 : (int) width[c],
-                                        headers[c], color ? COLOR_OFF : "");
-                                fputs(c == COL_VERDICT ? "\n" : "  ", f);
-                        }
-                }
-                for (size_t i = 0; i < run->n_devices; i++) {
-                        const DeviceReport *d = &run->devices[i];
-                        const PciDevice *dev = d->dev;
-                        snprintf(cells[COL_LABEL], sizeof(cells[0]), "%s", d->section ? d->section->name : "-");
-                        snprintf(cells[COL_ADDRESS], sizeof(cells[0]), "%s", d->name);
-                        if (dev) {
-                                snprintf(cells[COL_ID], sizeof(cells[0]), "%04x:%04x", dev->vendor, dev->device);
-                                snprintf(cells[COL_CLASS], sizeof(cells[0]), "%s", pci_class_name(dev->class));
-                                snprintf(cells[COL_DRIVER], sizeof(cells[0]), "%s", dev->driver ?: "(none)");
-                                if (dev->iommu_group >= 0)
-                                        snprintf(cells[COL_GROUP], sizeof(cells[0]), "%d%s", dev->iommu_group,
-                                                 d->group_viable ? "" : "!");
-                                else
-                                        snprintf(cells[COL_GROUP], sizeof(cells[0]), "-");
-                                snprintf(cells[COL_RESET], sizeof(cells[0]), "%s",
-                                         !dev->reset_method ? "-" : *dev->reset_method ? dev->reset_method : "none");
-                                for (char *p = cells[COL_RESET]; *p; p++)
-                                        if (*p == ' ')
-                                                *p = ',';
-                        } else
-                                for (int c = COL_ID; c <= COL_RESET; c++)
-                                        snprintf(cells[c], sizeof(cells[0]), "-");
-                        snprintf(cells[COL_BEFORE], sizeof(cells[0]), "%s", d->driver_before ?: "(none)");
-                        snprintf(cells[COL_VERDICT], sizeof(cells[0]), "%s", device_verdict(d, verb));
-
-                        for (int c = 0; c < _COL_MAX; c++) {
-                                if (pass == 0) {
-                                        size_t w = strlen(cells[c]);
-                                        if (w > width[c])
-                                                width[c] = w;
-                                        continue;
-                                }
-                                if (c == COL_BEFORE && !show_before)
-                                        continue;
-                                if (c == COL_VERDICT) {
-                                        Severity s = device_report_severity(d);
-                                        fprintf(f, "%s%s%s\n", severity_color(s, color), cells[c],
-                                                color ? COLOR_OFF : "");
-                                } else
-                                        fprintf(f, "%-*s  ", (int) width[c], cells[c]);
-                        }
-                }
+        for (size_t i = 0; i < run->n_devices; i++) {
+                device_cells(&run->devices[i], verb, cells);
+                for (int c = 0; c < _COL_MAX; c++)
+                        if (strlen(cells[c]) > width[c])
+                                width[c] = strlen(cells[c]);
         }
 
-        /* Details: what is wrong and how to fix it, device by device. */
+        for (int c = 0; c < _COL_MAX; c++) {
+                if (c == COL_BEFORE && !show_before)
+                        continue;
+                fprintf(f, "%s%-*s%s", color ? COLOR_DIM : "", c == COL_VERDICT ? 0 : (int)width[c], headers[c],
+                        color ? COLOR_OFF : "");
+                fputs(c == COL_VERDICT ? "\n" : "  ", f);
+        }
+        for (size_t i = 0; i < run->n_devices; i++) {
+                const DeviceReport *d = &run->devices[i];
+                device_cells(d, verb, cells);
+                for (int c = 0; c < _COL_MAX; c++) {
+                        if (c == COL_BEFORE && !show_before)
+                                continue;
+                        if (c == COL_VERDICT)
+                                fprintf(f, "%s%s%s\n", severity_color(device_report_severity(d), color), cells[c],
+                                        color ? COLOR_OFF : "");
+                        else
+                                fprintf(f, "%-*s  ", (int)width[c], cells[c]);
+                }
+        }
+}
+
+/* Details: what is wrong and how to fix it, device by device. */
+static void print_details(FILE *f, const Run *run, bool color) {
         bool first = true;
+
         for (size_t i = 0; i < run->n_devices; i++) {
                 const DeviceReport *d = &run->devices[i];
                 if (d->reason == REASON_NONE && d->notes.n == 0)
@@ -162,15 +163,17 @@ void output_text(FILE *f, const Run *run, Verb verb, bool color) {
                 first = false;
                 fprintf(f, "%s (%s):\n", d->name, d->section ? d->section->name : "not configured");
                 if (d->reason != REASON_NONE)
-                        print_note(f, d->name, d->message ?: reason_to_string(d->reason), d->fix, SEVERITY_ERROR,
-                                   color);
+                        print_note(f, d->message ?: reason_to_string(d->reason), d->fix, SEVERITY_ERROR, color);
                 for (size_t j = 0; j < d->notes.n; j++)
-                        print_note(f, d->name, d->notes.notes[j].message, d->notes.notes[j].fix,
-                                   d->notes.notes[j].severity, color);
+                        print_note(f, d->notes.notes[j].message, d->notes.notes[j].fix, d->notes.notes[j].severity,
+                                   color);
         }
+}
 
-        /* Every IOMMU group involved, with each member's driver: the thing admins otherwise script by hand. */
+/* Every IOMMU group involved, with each member's driver: the thing admins otherwise script by hand. */
+static void print_groups(FILE *f, const Run *run) {
         bool groups_header = false;
+
         for (size_t i = 0; i < run->n_devices; i++) {
                 const DeviceReport *d = &run->devices[i];
                 if (!d->dev || d->dev->iommu_group < 0 || d->group.n == 0)
@@ -189,16 +192,25 @@ void output_text(FILE *f, const Run *run, Verb verb, bool color) {
                                 d->group.devices[j]->driver ?: "(none)");
                 fputc('\n', f);
         }
+}
 
+void output_text(FILE *f, const Run *run, Verb verb, bool color) {
+        char summary[SUMMARY_MAX];
+
+        if (run->n_devices == 0) {
+                fprintf(f, "No devices configured in %s: nothing to do.\n", run->config ? run->config->path : "-");
+                return;
+        }
+        print_table(f, run, verb, color);
+        print_details(f, run, color);
+        print_groups(f, run);
         if (run->notes.n > 0) {
                 fputc('\n', f);
                 fprintf(f, "host:\n");
                 for (size_t i = 0; i < run->notes.n; i++)
-                        print_note(f, "host", run->notes.notes[i].message, run->notes.notes[i].fix,
+                        print_note(f, run->notes.notes[i].message, run->notes.notes[i].fix,
                                    run->notes.notes[i].severity, color);
         }
-
-        char summary[128];
         summary_line(summary, sizeof(summary), run, verb);
         fprintf(f, "\n%s\n", summary);
 }

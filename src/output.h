@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "engine.h"
+#include "run.h"
 
 typedef enum Verb {
         VERB_APPLY,
@@ -27,3 +27,5 @@ void output_config_errors(FILE *f, const Config *c);
 
 /* "2 of 3 functions on vfio-pci" and friends. */
 void summary_line(char *buf, size_t size, const Run *run, Verb verb);
+/* Room for any summary line. */
+#define SUMMARY_MAX 160

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "pci-device.h"
+#include "alloc-util.h"
 #include "fileio.h"
 #include "macro.h"
-#include "pci-device.h"
 #include "sysroot.h"
 
 static int read_id(const char *root, const char *name, const char *attr, unsigned long *ret) {
@@ -22,7 +23,7 @@ static int read_int_attr(const char *root, const char *name, const char *attr, i
         long v = strtol(s, &end, 10);
         if (errno || end == s || *end || v < 0 || v > INT32_MAX)
                 return -EBADMSG;
-        *ret = (int) v;
+        *ret = (int)v;
         return 0;
 }
 
@@ -74,7 +75,6 @@ int pci_device_load(const char *root, const char *name, PciDevice **ret) {
                 return -ENOMEM;
         d->iommu_group = -1;
         d->boot_vga = -1;
-        d->sriov_totalvfs = -1;
         d->sriov_numvfs = -1;
 
         r = pci_address_parse(name, &d->address);
@@ -89,8 +89,6 @@ int pci_device_load(const char *root, const char *name, PciDevice **ret) {
         } ids[] = {
                 { "vendor", offsetof(PciDevice, vendor), false },
                 { "device", offsetof(PciDevice, device), false },
-                { "subsystem_vendor", offsetof(PciDevice, subsystem_vendor), false },
-                { "subsystem_device", offsetof(PciDevice, subsystem_device), false },
                 { "class", offsetof(PciDevice, class), true },
         };
         for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
@@ -98,15 +96,12 @@ int pci_device_load(const char *root, const char *name, PciDevice **ret) {
                 if (r < 0) {
                         if (errno_is_gone(r))
                                 return -ENODEV;
-                        /* Subsystem ids are optional in captured trees. */
-                        if (i == 2 || i == 3)
-                                continue;
                         return r;
                 }
                 if (ids[i].is_class)
-                        *(uint32_t *) ((char *) d + ids[i].offset) = (uint32_t) v;
+                        *(uint32_t *)((char *)d + ids[i].offset) = (uint32_t)v;
                 else
-                        *(uint16_t *) ((char *) d + ids[i].offset) = (uint16_t) v;
+                        *(uint16_t *)((char *)d + ids[i].offset) = (uint16_t)v;
         }
 
         r = pci_device_read_driver(root, d->name, &d->driver);
@@ -121,15 +116,14 @@ int pci_device_load(const char *root, const char *name, PciDevice **ret) {
         if (r >= 0)
                 d->iommu_group = atoi(group);
 
-        (void) read_int_attr(root, d->name, "boot_vga", &d->boot_vga);
+        (void)read_int_attr(root, d->name, "boot_vga", &d->boot_vga);
 
         r = read_attr(device_attr_path(path, root, d->name, "reset_method"), &d->reset_method);
         if (r < 0 && r != -ENOENT && !errno_is_gone(r))
                 d->reset_method = NULL;
 
-        if (read_int_attr(root, d->name, "sriov_totalvfs", &d->sriov_totalvfs) >= 0)
-                (void) read_int_attr(root, d->name, "sriov_numvfs", &d->sriov_numvfs);
-        (void) read_link_basename(device_attr_path(path, root, d->name, "physfn"), &d->physfn);
+        /* Only a physical function has sriov_numvfs. */
+        (void)read_int_attr(root, d->name, "sriov_numvfs", &d->sriov_numvfs);
 
         /* Gone while we read: say so rather than report half a device. */
         if (!pci_device_exists(root, d->name))
@@ -147,7 +141,7 @@ int pci_device_load_brief(const char *root, const char *name, PciDevice **ret) {
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
-        *d = (PciDevice) { .iommu_group = -1, .boot_vga = -1, .sriov_totalvfs = -1, .sriov_numvfs = -1 };
+        *d = (PciDevice){ .iommu_group = -1, .boot_vga = -1, .sriov_numvfs = -1 };
         r = pci_address_parse(name, &d->address);
         if (r < 0)
                 return r;
@@ -169,7 +163,6 @@ PciDevice *pci_device_free(PciDevice *d) {
         free(d->driver);
         free(d->driver_override);
         free(d->reset_method);
-        free(d->physfn);
         free(d);
         return NULL;
 }
@@ -182,8 +175,8 @@ bool pci_class_is_bridge(uint32_t class) {
         return (class >> 16) == 0x06 && ((class >> 8) & 0xff) == 0x04;
 }
 
-bool pci_class_is_display(uint32_t class) {
-        return (class >> 16) == 0x03;
+bool pci_class_is_storage(uint32_t class) {
+        return (class >> 16) == 0x01; /* mass storage: SATA, NVMe, SAS, RAID... */
 }
 
 bool driver_is_vfio(const char *driver) {
@@ -239,18 +232,16 @@ const char *pci_class_name(uint32_t class) {
         return "Unclassified device";
 }
 
-void pci_device_list_clear(PciDeviceList *l) {
+void pci_device_list_done(PciDeviceList *l) {
         for (size_t i = 0; i < l->n; i++)
                 pci_device_free(l->devices[i]);
         free(l->devices);
-        *l = (PciDeviceList) {};
+        *l = (PciDeviceList){};
 }
 
 int pci_device_list_add(PciDeviceList *l, PciDevice *d) {
-        PciDevice **a = realloc(l->devices, (l->n + 1) * sizeof(*a));
-        if (!a)
+        if (!GREEDY_REALLOC(l->devices, l->n + 1))
                 return -ENOMEM;
-        l->devices = a;
         l->devices[l->n++] = d;
         return 0;
 }
@@ -290,7 +281,7 @@ int iommu_group_load(const char *root, int group, PciDeviceList *ret) {
         *ret = l;
         return 0;
 fail:
-        pci_device_list_clear(&l);
+        pci_device_list_done(&l);
         return r;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pci-address.h"
@@ -11,17 +12,13 @@ typedef struct PciDevice {
         PciAddress address;
         uint16_t vendor;
         uint16_t device;
-        uint16_t subsystem_vendor;
-        uint16_t subsystem_device;
         uint32_t class;
         char *driver;          /* NULL when unbound */
         char *driver_override; /* NULL when unset */
         int iommu_group;       /* -1: no group (IOMMU off) */
         int boot_vga;          /* -1: not a VGA device */
         char *reset_method;    /* NULL: no attribute; "" none available */
-        int sriov_totalvfs;    /* -1: not an SR-IOV physical function */
-        int sriov_numvfs;
-        char *physfn; /* the PF of a virtual function, else NULL */
+        int sriov_numvfs;      /* -1: not an SR-IOV physical function */
 } PciDevice;
 
 /* Load what sysfs says about one function. -ENODEV when there is no such device (also when it vanishes
@@ -39,7 +36,7 @@ int pci_device_read_override(const char *root, const char *name, char **ret);
 bool pci_device_exists(const char *root, const char *name);
 
 bool pci_class_is_bridge(uint32_t class);
-bool pci_class_is_display(uint32_t class);
+bool pci_class_is_storage(uint32_t class);
 const char *pci_class_name(uint32_t class);
 
 /* vfio-pci and its variant drivers (mlx5_vfio_pci, ...). */
@@ -52,7 +49,7 @@ typedef struct PciDeviceList {
         size_t n;
 } PciDeviceList;
 
-void pci_device_list_clear(PciDeviceList *l);
+void pci_device_list_done(PciDeviceList *l);
 int pci_device_list_add(PciDeviceList *l, PciDevice *d);
 
 /* Members of IOMMU group N (loaded brief), sorted by address. Members that vanish while listed are skipped. */

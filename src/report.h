@@ -4,8 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "engine.h"
-#include "state-file.h"
+#include "run.h"
+#include "stage.h"
 
 /* The boot report as journal entries, built without sending so that tests can assert every field. */
 
@@ -24,22 +24,9 @@ typedef struct Report {
         size_t n;
 } Report;
 
-typedef enum InitramfsStage {
-        INITRAMFS_RAN,
-        INITRAMFS_MISSING,  /* no state file: not rebuilt since vfio-bind was installed, or the hook is absent */
-        INITRAMFS_STALE,    /* ran with another configuration than /etc has now */
-        INITRAMFS_DISABLED, /* rd.vfio_bind=0 */
-} InitramfsStage;
-
-typedef struct BootContext {
-        const char *stage;            /* "root" or "initramfs" */
-        bool disabled;                /* vfio_bind=0: nothing claimed anywhere */
-        InitramfsStage initramfs;
-        const StateFile *initramfs_state; /* NULL when missing */
-        const char *rebuild_command;  /* "update-initramfs -u -k all" */
-} BootContext;
-
-int report_build(const Run *run, const BootContext *ctx, Report *ret);
-void report_clear(Report *r);
+/* Format the boot report: the outcome (stage.h) is decided already, this only says it. */
+int report_build(const Run *run, const BootContext *ctx, const BootOutcome *outcome, Report *ret);
+void report_done(Report *r);
+#define _cleanup_report_ _cleanup_(report_done)
 /* The value of FIELD in an entry, or NULL: for tests and for the text fallback. */
 const char *report_entry_field(const ReportEntry *e, const char *field);

@@ -3,9 +3,26 @@
 #include <inttypes.h>
 #include <sys/stat.h>
 
+#include "alloc-util.h"
 #include "fileio.h"
 #include "macro.h"
 #include "state-file.h"
+
+static const char *const stage_names[_STAGE_MAX] = {
+        [STAGE_INITRAMFS] = "initramfs",
+        [STAGE_ROOT] = "root",
+};
+
+const char *stage_to_string(Stage s) {
+        return s >= 0 && s < _STAGE_MAX ? stage_names[s] : "unknown";
+}
+
+Stage stage_from_string(const char *s) {
+        for (size_t i = 0; s && i < _STAGE_MAX; i++)
+                if (streq(stage_names[i], s))
+                        return (Stage)i;
+        return _STAGE_INVALID;
+}
 
 /* Values go into tab-separated fields: no tabs or newlines inside. */
 static void put_field(FILE *f, const char *s) {
@@ -17,7 +34,7 @@ static void put_field(FILE *f, const char *s) {
                 fputc(*s == '\t' || *s == '\n' ? ' ' : *s, f);
 }
 
-int state_file_write(const char *path, const Run *run, const char *stage, bool disabled, uint64_t duration_usec) {
+int state_file_write(const char *path, const Run *run, Stage stage, bool disabled, uint64_t duration_usec) {
         _cleanup_free_ char *tmp = NULL, *dir = NULL;
         _cleanup_fclose_ FILE *f = NULL;
         int fd, r;
@@ -28,7 +45,7 @@ int state_file_write(const char *path, const Run *run, const char *stage, bool d
         char *slash = strrchr(dir, '/');
         if (slash) {
                 *slash = 0;
-                (void) mkdir(dir, 0755);
+                (void)mkdir(dir, 0755);
         }
 
         r = strdup_printf(&tmp, "%s.tmp", path);
@@ -43,10 +60,11 @@ int state_file_write(const char *path, const Run *run, const char *stage, bool d
                 return -errno;
         }
 
-        fprintf(f, "version=1\nstage=%s\nconfig_hash=%016" PRIx64 "\nconfig_present=%d\nudev_running=%d\n"
-                   "disabled=%d\nduration_usec=%" PRIu64 "\n",
-                stage, run->config ? run->config->hash : 0, run->config && !run->config->missing,
-                run->facts.udev_running, disabled, duration_usec);
+        fprintf(f,
+                "version=%d\nstage=%s\nconfig_hash=%016" PRIx64 "\nconfig_present=%d\nudev_running=%d\n"
+                "disabled=%d\nduration_usec=%" PRIu64 "\n",
+                STATE_FILE_VERSION, stage_to_string(stage), run->config ? run->config->hash : 0,
+                run->config && !run->config->missing, run->facts.udev_running, disabled, duration_usec);
         for (size_t i = 0; i < run->n_devices; i++) {
                 const DeviceReport *d = &run->devices[i];
                 fprintf(f, "device\t%s\t", d->name);
@@ -61,7 +79,7 @@ int state_file_write(const char *path, const Run *run, const char *stage, bool d
                         const Note *n = &d->notes.notes[j];
                         if (n->severity < SEVERITY_WARNING)
                                 continue;
-                        fprintf(f, "note\t%s\t%d\t%s\t", d->name, n->severity, n->code);
+                        fprintf(f, "note\t%s\t%d\t%s\t", d->name, n->severity, note_code_to_string(n->code));
                         put_field(f, n->message);
                         fputc('\t', f);
                         put_field(f, n->fix);
@@ -86,116 +104,137 @@ static char *field_dup(const char *s) {
         return streq(s, "-") ? NULL : strdup(s);
 }
 
+/* Split LINE at tabs into exactly N fields. */
+static bool split_fields(char *line, char **fields, size_t n) {
+        size_t k = 0;
+
+        for (char *p = line; p && k < n; k++) {
+                fields[k] = p;
+                p = strchr(p, '\t');
+                if (p)
+                        *p++ = 0;
+        }
+        return k == n;
+}
+
+/* "device NAME BEFORE AFTER RESULT REASON USEC MESSAGE" */
+static int parse_device(StateFile *s, char *line) {
+        char *f[7];
+
+        if (!split_fields(line, f, ELEMENTSOF(f)))
+                return -EBADMSG;
+        Result result = result_from_string(f[3]);
+        Reason reason = reason_from_string(f[4]);
+        if (result < 0 || reason < 0)
+                return -EBADMSG;
+        if (!GREEDY_REALLOC(s->devices, s->n_devices + 1))
+                return -ENOMEM;
+        StateDevice *d = &s->devices[s->n_devices++];
+        *d = (StateDevice){
+                .driver_before = field_dup(f[1]),
+                .driver_after = field_dup(f[2]),
+                .result = result,
+                .reason = reason,
+                .usec = strtoull(f[5], NULL, 10),
+                .message = field_dup(f[6]),
+        };
+        snprintf(d->name, sizeof(d->name), "%s", f[0]);
+        return 0;
+}
+
+/* "note NAME SEVERITY CODE MESSAGE FIX" */
+static int parse_note(StateFile *s, char *line) {
+        char *f[5];
+
+        if (!split_fields(line, f, ELEMENTSOF(f)))
+                return -EBADMSG;
+        int severity = atoi(f[1]);
+        NoteCode code = note_code_from_string(f[2]);
+        if (severity < SEVERITY_INFO || severity > SEVERITY_ERROR || code < 0)
+                return -EBADMSG;
+        if (!GREEDY_REALLOC(s->notes, s->n_notes + 1))
+                return -ENOMEM;
+        StateNote *sn = &s->notes[s->n_notes++];
+        *sn = (StateNote){
+                .severity = (Severity)severity,
+                .code = code,
+                .message = field_dup(f[3]),
+                .fix = field_dup(f[4]),
+        };
+        snprintf(sn->name, sizeof(sn->name), "%s", f[0]);
+        return 0;
+}
+
+static int parse_setting(StateFile *s, char *line) {
+        char *eq = strchr(line, '=');
+
+        if (!eq)
+                return -EBADMSG;
+        *eq = 0;
+        const char *key = line, *value = eq + 1;
+        if (streq(key, "stage")) {
+                s->stage = stage_from_string(value);
+                if (s->stage < 0)
+                        return -EBADMSG;
+        } else if (streq(key, "config_hash"))
+                s->config_hash = strtoull(value, NULL, 16);
+        else if (streq(key, "config_present"))
+                s->config_present = streq(value, "1");
+        else if (streq(key, "udev_running"))
+                s->udev_running = streq(value, "1");
+        else if (streq(key, "disabled"))
+                s->disabled = streq(value, "1");
+        else if (streq(key, "duration_usec"))
+                s->duration_usec = strtoull(value, NULL, 10);
+        return 0;
+}
+
 int state_file_read(const char *path, StateFile *ret) {
         _cleanup_free_ char *text = NULL;
-        StateFile s = {};
-        char *save = NULL;
+        _cleanup_state_file_ StateFile s = { .stage = _STAGE_INVALID };
+        char *save = NULL, *line;
         int r;
 
         r = read_full_file(path, &text, NULL);
         if (r < 0)
                 return r;
 
-        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                if (strncmp(line, "device\t", 7) == 0) {
-                        char *fields[8] = {};
-                        size_t n = 0;
-                        char *p = line + 7;
-                        while (n < 7) {
-                                fields[n++] = p;
-                                char *tab = strchr(p, '\t');
-                                if (!tab)
-                                        break;
-                                *tab = 0;
-                                p = tab + 1;
-                        }
-                        if (n < 7)
-                                continue; /* a line from another version: skip, do not fail the report */
-                        StateDevice *a = realloc(s.devices, (s.n_devices + 1) * sizeof(*a));
-                        if (!a) {
-                                state_file_clear(&s);
-                                return -ENOMEM;
-                        }
-                        s.devices = a;
-                        StateDevice *d = &s.devices[s.n_devices++];
-                        *d = (StateDevice) {
-                                .driver_before = field_dup(fields[1]),
-                                .driver_after = field_dup(fields[2]),
-                                .result = strdup(fields[3]),
-                                .reason = strdup(fields[4]),
-                                .usec = strtoull(fields[5], NULL, 10),
-                                .message = field_dup(fields[6]),
-                        };
-                        snprintf(d->name, sizeof(d->name), "%s", fields[0]);
-                        continue;
-                }
-                if (strncmp(line, "note\t", 5) == 0) {
-                        char *fields[5] = {};
-                        size_t n = 0;
-                        for (char *p = line + 5; p && n < 5; n++) {
-                                fields[n] = p;
-                                p = strchr(p, '\t');
-                                if (p)
-                                        *p++ = 0;
-                        }
-                        if (n < 5 || !fields[4])
-                                continue;
-                        StateNote *a = realloc(s.notes, (s.n_notes + 1) * sizeof(*a));
-                        if (!a) {
-                                state_file_clear(&s);
-                                return -ENOMEM;
-                        }
-                        s.notes = a;
-                        StateNote *sn = &s.notes[s.n_notes++];
-                        *sn = (StateNote) {
-                                .severity = atoi(fields[1]),
-                                .code = strdup(fields[2]),
-                                .message = field_dup(fields[3]),
-                                .fix = field_dup(fields[4]),
-                        };
-                        snprintf(sn->name, sizeof(sn->name), "%s", fields[0]);
-                        continue;
-                }
-                char *eq = strchr(line, '=');
-                if (!eq)
-                        continue;
-                *eq = 0;
-                const char *key = line, *value = eq + 1;
-                if (streq(key, "stage")) {
-                        free(s.stage);
-                        s.stage = strdup(value);
-                } else if (streq(key, "config_hash"))
-                        s.config_hash = strtoull(value, NULL, 16);
-                else if (streq(key, "config_present"))
-                        s.config_present = streq(value, "1");
-                else if (streq(key, "udev_running"))
-                        s.udev_running = streq(value, "1");
-                else if (streq(key, "disabled"))
-                        s.disabled = streq(value, "1");
-                else if (streq(key, "duration_usec"))
-                        s.duration_usec = strtoull(value, NULL, 10);
+        /* The version comes first: nothing after it is read by a reader of another version. */
+        line = strtok_r(text, "\n", &save);
+        char *end = NULL;
+        if (!line || strncmp(line, "version=", 8) != 0 || strtol(line + 8, &end, 10) != STATE_FILE_VERSION || *end != 0)
+                return -EPROTONOSUPPORT;
+
+        while ((line = strtok_r(NULL, "\n", &save))) {
+                if (strncmp(line, "device\t", 7) == 0)
+                        r = parse_device(&s, line + 7);
+                else if (strncmp(line, "note\t", 5) == 0)
+                        r = parse_note(&s, line + 5);
+                else
+                        r = parse_setting(&s, line);
+                if (r < 0)
+                        return r;
         }
+        if (s.stage < 0)
+                return -EBADMSG;
         *ret = s;
+        s = (StateFile){};
         return 0;
 }
 
-void state_file_clear(StateFile *s) {
+void state_file_done(StateFile *s) {
         for (size_t i = 0; i < s->n_devices; i++) {
                 free(s->devices[i].driver_before);
                 free(s->devices[i].driver_after);
-                free(s->devices[i].result);
-                free(s->devices[i].reason);
                 free(s->devices[i].message);
         }
         free(s->devices);
         for (size_t i = 0; i < s->n_notes; i++) {
-                free(s->notes[i].code);
                 free(s->notes[i].message);
                 free(s->notes[i].fix);
         }
         free(s->notes);
-        free(s->stage);
-        *s = (StateFile) {};
+        *s = (StateFile){};
 }
 
 const StateDevice *state_file_find(const StateFile *s, const char *name) {

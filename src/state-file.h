@@ -4,19 +4,33 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine.h"
+#include "run.h"
 
 /* The initramfs stage's outcome, handed to the root stage through /run (which the initramfs moves into the
  * real root). Plain "key=value" lines and one tab-separated line per function: readable with cat. */
 
 #define STATE_FILE_INITRAMFS "/run/vfio-bind/initramfs.state"
 
+/* The layout below. The initramfs image may come from another vfio-bind than the root: a reader takes only
+ * its own version, and says so otherwise. */
+#define STATE_FILE_VERSION 1
+
+typedef enum Stage {
+        STAGE_INITRAMFS,
+        STAGE_ROOT,
+        _STAGE_MAX,
+        _STAGE_INVALID = -EINVAL,
+} Stage;
+
+const char *stage_to_string(Stage s);
+Stage stage_from_string(const char *s);
+
 typedef struct StateDevice {
         char name[PCI_ADDRESS_MAX];
         char *driver_before;
         char *driver_after;
-        char *result;
-        char *reason;
+        Result result;
+        Reason reason;
         uint64_t usec;
         char *message;
 } StateDevice;
@@ -25,14 +39,14 @@ typedef struct StateDevice {
  * longer see the cause, so it repeats it. */
 typedef struct StateNote {
         char name[PCI_ADDRESS_MAX];
-        int severity;
-        char *code;
+        Severity severity;
+        NoteCode code;
         char *message;
         char *fix;
 } StateNote;
 
 typedef struct StateFile {
-        char *stage;
+        Stage stage;
         uint64_t config_hash;
         bool config_present;
         bool udev_running;
@@ -44,8 +58,10 @@ typedef struct StateFile {
         size_t n_notes;
 } StateFile;
 
-int state_file_write(const char *path, const Run *run, const char *stage, bool disabled, uint64_t duration_usec);
-/* -ENOENT when the stage left no file. */
+int state_file_write(const char *path, const Run *run, Stage stage, bool disabled, uint64_t duration_usec);
+/* -ENOENT when the stage left no file, -EPROTONOSUPPORT when it has another version (or none), -EBADMSG
+ * when a line does not parse. RET is untouched on failure. */
 int state_file_read(const char *path, StateFile *ret);
-void state_file_clear(StateFile *s);
+void state_file_done(StateFile *s);
+#define _cleanup_state_file_ _cleanup_(state_file_done)
 const StateDevice *state_file_find(const StateFile *s, const char *name);

@@ -59,6 +59,23 @@ START_TEST(test_root_stage_without_initramfs_says_rebuild) {
 }
 END_TEST
 
+/* An initramfs built by another vfio-bind leaves a record of another version: the root stage says so and
+ * reports only its own part, instead of reading the record wrong. */
+START_TEST(test_root_stage_reports_other_state_version) {
+        _cleanup_free_ char *early = NULL, *out = NULL, *err = NULL;
+        ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
+        _cleanup_free_ char *state = scenario_read_file("run/vfio-bind/initramfs.state");
+        ck_assert_ptr_nonnull(state);
+        ck_assert(strncmp(state, "version=1\n", 10) == 0);
+        scenario_write_file("run/vfio-bind/initramfs.state", "version=9\nstage=initramfs\nnew_field=1\n");
+        ck_assert_int_eq(scenario_tool(&out, &err, "boot", "--stage=root", NULL), 0);
+        assert_contains(out, "VFIO_BIND_KIND=initramfs-version");
+        assert_contains(out, "rebuild the initramfs with 'update-initramfs -u -k all'");
+        assert_contains(out, "claimed in the root stage");
+        assert_not_contains(err, "cannot read");
+}
+END_TEST
+
 START_TEST(test_root_stage_detects_changed_config) {
         _cleanup_free_ char *early = NULL, *out = NULL;
         ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
@@ -207,6 +224,7 @@ int main(void) {
         tcase_add_test(tc, test_disabled_initramfs_stage_does_not_hide_the_host_driver);
         tcase_add_test(tc, test_initramfs_warnings_reach_the_root_report);
         tcase_add_test(tc, test_root_stage_fails_visibly_on_refusal);
+        tcase_add_test(tc, test_root_stage_reports_other_state_version);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
 }

@@ -107,6 +107,34 @@ START_TEST(test_vfio_driver_missing) {
 }
 END_TEST
 
+/* A module that fails to load is tried once per run, not once per device that wants it, and the host
+ * warning about the IOMMU backend appears once. */
+START_TEST(test_failing_modules_are_loaded_once) {
+        _cleanup_free_ char *out = NULL;
+        ck_assert_int_eq(sim_knob_set(scenario_root, "module:vfio_iommu_type1", "load_errno", "EIO"), 0);
+        ck_assert_int_eq(sim_knob_set(scenario_root, "module:vfio_pci", "load_errno", "EIO"), 0);
+        scenario_write_config(gpu_pair_config);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 1);
+        ck_assert_int_eq(sim_log_count(scenario_root, "kmod probe_insert vfio_iommu_type1 "), 1);
+        ck_assert_int_eq(sim_log_count(scenario_root, "kmod probe_insert vfio_pci "), 1);
+        const char *first = strstr(out, "could not load vfio_iommu_type1");
+        ck_assert_ptr_nonnull(first);
+        ck_assert_ptr_null(strstr(first + 1, "could not load vfio_iommu_type1"));
+        assert_contains(out, "loading module vfio_pci failed");
+}
+END_TEST
+
+/* Once the driver is there, a failing IOMMU backend is still tried only once for the devices on it. */
+START_TEST(test_failing_iommu_backend_warns_once) {
+        _cleanup_free_ char *out = NULL;
+        ck_assert_int_eq(sim_knob_set(scenario_root, "module:vfio_iommu_type1", "load_errno", "EIO"), 0);
+        scenario_write_config(gpu_pair_config);
+        scenario_tool(&out, NULL, "apply", NULL);
+        ck_assert_int_eq(sim_log_count(scenario_root, "kmod probe_insert vfio_iommu_type1 "), 1);
+        assert_contains(out, "2 of 2 functions on vfio-pci");
+}
+END_TEST
+
 START_TEST(test_variant_driver_unknown_to_kernel) {
         _cleanup_free_ char *out = NULL;
         scenario_write_config("[gpu]\naddress = 01:00.0\nfunctions = all\ndriver = nvgrace_gpu_vfio_pci\n");
@@ -325,6 +353,8 @@ int main(void) {
         tcase_add_test(tc, test_id_guard_mismatch_leaves_device_alone);
         tcase_add_test(tc, test_iommu_off);
         tcase_add_test(tc, test_vfio_driver_missing);
+        tcase_add_test(tc, test_failing_modules_are_loaded_once);
+        tcase_add_test(tc, test_failing_iommu_backend_warns_once);
         tcase_add_test(tc, test_variant_driver_unknown_to_kernel);
         tcase_add_test(tc, test_probe_success_with_nothing_bound_is_not_trusted);
         tcase_add_test(tc, test_ebusy_on_unbind);

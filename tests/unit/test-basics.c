@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "bounded.h"
+#include "cmdline.h"
 #include "host-facts.h"
 #include "macro.h"
 #include "modules.h"
@@ -90,12 +91,12 @@ END_TEST
  * still runs, in as few children as that allows. The limit is far above what a trivial item needs on a
  * loaded machine; only item 1 ever reaches it. */
 static int each_work(BoundedStep *s, size_t index, void *userdata) {
-        bounded_step(s, index == 1 ? "sleeping" : "working");
+        bounded_step(s, 1, index == 1 ? "sleeping" : "working");
         if (index == 1)
                 pause(); /* blocks until the runner kills it */
         if (index == 3)
                 _exit(9);
-        return -(int) index;
+        return -(int)index;
 }
 
 START_TEST(test_bounded_run_each) {
@@ -114,14 +115,81 @@ START_TEST(test_bounded_run_each) {
 }
 END_TEST
 
+/* Each item takes a quarter of the limit: together they run past one limit, yet none is late, because each
+ * item's limit runs from its own start. The margin is wide for a loaded machine under sanitizers. */
+#define SLOW_ITEMS      5
+#define SLOW_ITEM_MSEC  500
+#define SLOW_LIMIT_MSEC 2000
+
+static int slow_work(BoundedStep *s, size_t index, void *userdata) {
+        bounded_step(s, 1, "working");
+        usleep(SLOW_ITEM_MSEC * 1000);
+        return 0;
+}
+
+START_TEST(test_bounded_deadline_per_item) {
+        BoundedResult res[SLOW_ITEMS];
+        ck_assert_int_eq(bounded_run_each(slow_work, SLOW_ITEMS, NULL, SLOW_LIMIT_MSEC, -1, res), 0);
+        for (size_t i = 0; i < SLOW_ITEMS; i++) {
+                ck_assert_msg(!res[i].timed_out, "item %zu reported stuck", i);
+                ck_assert_int_eq(res[i].error, 0);
+                /* Measured by the parent, from when it reads the start to when it reads the end. */
+                ck_assert_uint_ge(res[i].usec, SLOW_ITEM_MSEC * 1000 / 2);
+                ck_assert_uint_lt(res[i].usec, SLOW_LIMIT_MSEC * 1000);
+        }
+}
+END_TEST
+
+/* The step a failure happened in travels beside the error, not inside it. */
+static int failing_work(BoundedStep *s, size_t index, void *userdata) {
+        bounded_step(s, 1, "unbinding");
+        if (index == 0)
+                return -EBUSY;
+        bounded_step(s, 2, "binding");
+        return -EINVAL;
+}
+
+START_TEST(test_bounded_step_code) {
+        BoundedResult res[2];
+        ck_assert_int_eq(bounded_run_each(failing_work, 2, NULL, 5000, -1, res), 0);
+        ck_assert_int_eq(res[0].error, -EBUSY);
+        ck_assert_uint_eq(res[0].step_code, 1);
+        ck_assert_str_eq(res[0].step, "unbinding");
+        ck_assert_int_eq(res[1].error, -EINVAL);
+        ck_assert_uint_eq(res[1].step_code, 2);
+        ck_assert_str_eq(res[1].step, "binding");
+}
+END_TEST
+
+/* One parser for the kernel command line: the last occurrence wins, a bare key has an empty value. */
+START_TEST(test_cmdline_values) {
+        const char *cmdline = "root=/dev/vda vfio-pci.ids=10de:2684 quiet vfio-pci.ids=1234:1111,8086:293e "
+                              "vfio-pci.idsx=1 vfio-pci";
+        _cleanup_free_ char *ids = NULL, *quiet = NULL, *missing = NULL;
+
+        ck_assert_int_eq(cmdline_get_value(cmdline, "vfio-pci.ids", &ids), 0);
+        ck_assert_str_eq(ids, "1234:1111,8086:293e");
+        ck_assert_int_eq(cmdline_get_value(cmdline, "quiet", &quiet), 0);
+        ck_assert_str_eq(quiet, "");
+        ck_assert_int_eq(cmdline_get_value(cmdline, "vfio_pci.ids", &missing), -ENOENT);
+        ck_assert_ptr_null(missing);
+        ck_assert_int_eq(cmdline_get_value(NULL, "quiet", &missing), -ENOENT);
+        ck_assert_int_eq(cmdline_get_bool(cmdline, "vfio-pci"), 1);
+        ck_assert_int_eq(cmdline_get_bool(cmdline, "root"), -EINVAL);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("basics");
         TCase *tc = tcase_create("basics");
         tcase_add_test(tc, test_address_parse);
         tcase_add_test(tc, test_address_compare);
         tcase_add_test(tc, test_cmdline_switches);
+        tcase_add_test(tc, test_cmdline_values);
         tcase_add_test(tc, test_policy_helpers);
         tcase_add_test(tc, test_bounded_run_each);
+        tcase_add_test(tc, test_bounded_deadline_per_item);
+        tcase_add_test(tc, test_bounded_step_code);
         tcase_set_timeout(tc, 30);
         suite_add_tcase(s, tc);
         return check_run_suite(s);

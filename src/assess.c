@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "assess.h"
+#include "conflicts.h"
+#include "engine.h"
+#include "explain.h"
+#include "fileio.h"
+#include "holders.h"
+#include "modules.h"
+#include "string-util.h"
+#include "sysroot.h"
+
+/* The read-only decisions: may each configured function be claimed, is its IOMMU group usable, what
+ * should the admin know about it and about the host. Nothing here writes to the kernel. */
+
+/* vfio-pci's own denylist (drivers/vfio/pci/vfio_pci.c): Intel QAT and DSA/IAX devices. */
+static bool vfio_pci_denylisted(const PciDevice *dev) {
+        static const uint16_t intel[] = { 0x0435, 0x0443, 0x19e2, 0x19e3, 0x37c8, 0x37c9, 0x0b25, 0x0cfe };
+        if (dev->vendor != 0x8086)
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(intel); i++)
+                if (dev->device == intel[i])
+                        return true;
+        return false;
+}
+
+/* Hosts with several PCI domains (VMD, multi-segment servers) can have "01:00.0" more than once: an
+ * address without its domain is then not an unambiguous name. Returns the other devices, or NULL. */
+static char *same_address_in_other_domains(const char *root, const PciDevice *dev) {
+        _cleanup_closedir_ DIR *dir = NULL;
+        char path[PATH_MAX], *list = NULL;
+        struct dirent *de;
+
+        dir = opendir(root_path(path, root, "/sys/bus/pci/devices"));
+        if (!dir)
+                return NULL;
+        while ((de = readdir(dir))) {
+                PciAddress a;
+                if (pci_address_parse(de->d_name, &a) < 0 || a.domain == dev->address.domain ||
+                    a.bus != dev->address.bus || a.slot != dev->address.slot || a.function != dev->address.function)
+                        continue;
+                if (strextendf_with_separator(&list, ", ", "%s", de->d_name) < 0)
+                        break;
+        }
+        return list;
+}
+
+/* Everything the decisions about one device need, read in one pass: the device itself, the filesystems
+ * on it, and its namesakes in other PCI domains. */
+static int assess_load(Run *run, DeviceReport *d, char **ret_elsewhere) {
+        int r;
+
+        pci_device_free(d->dev);
+        d->dev = NULL;
+        free(d->mounts);
+        d->mounts = NULL;
+        r = pci_device_load(run->root, d->name, &d->dev);
+        if (r < 0)
+                return r;
+        r = storage_mounts_on(&run->facts.storage, d->name, &d->mounts);
+        if (r < 0)
+                return r;
+        *ret_elsewhere = d->domain_given ? NULL : same_address_in_other_domains(run->root, d->dev);
+        return 0;
+}
+
+/* Is the device there the one the configuration means? */
+static Reason assess_identity(Run *run, DeviceReport *d, const char *elsewhere) {
+        const PciDevice *dev = d->dev;
+
+        if (elsewhere) {
+                return explain(d, run, EXPLAIN_AMBIGUOUS, &(ExplainArgs){ .detail = elsewhere });
+        }
+
+        if (d->section && d->section->invalid)
+                return explain(d, run, EXPLAIN_CONFIG_INVALID, NULL);
+
+        if (d->section && d->section->has_expect && !d->sibling &&
+            (dev->vendor != d->section->expect_vendor || dev->device != d->section->expect_device)) {
+                return explain(d, run, EXPLAIN_ID_MISMATCH, NULL);
+        }
+        return REASON_NONE;
+}
+
+/* Would claiming it take storage the host needs? */
+static Reason assess_storage(Run *run, DeviceReport *d) {
+        const PciDevice *dev = d->dev;
+
+        if (d->mounts && !(d->section && d->section->force)) {
+                return explain(d, run, EXPLAIN_HOLDS_FILESYSTEM, NULL);
+        }
+
+        /* A storage controller may hold "/" without anything saying so: in the initramfs before the root is
+         * mounted (and with no valid record of it), or with a zfs or nfs root. Never guess there. */
+        if (pci_class_is_storage(dev->class) && !run->facts.storage.root_located &&
+            !(d->section && d->section->force)) {
+                if (run->facts.storage.root_unknown)
+                        return explain(d, run, EXPLAIN_ROOT_NOT_PLACED,
+                                       &(ExplainArgs){ .detail = run->facts.storage.root_unknown });
+                return explain(d, run, EXPLAIN_ROOT_NOT_MOUNTED, NULL);
+        }
+        return REASON_NONE;
+}
+
+/* Can a VFIO driver take it at all? */
+static Reason assess_capability(Run *run, DeviceReport *d) {
+        const PciDevice *dev = d->dev;
+
+        if (!run->facts.iommu_enabled || dev->iommu_group < 0)
+                return explain(d, run, EXPLAIN_IOMMU_OFF,
+                               &(ExplainArgs){ .hint = iommu_enable_hint(run->facts.cpu_vendor) });
+
+        if (pci_class_is_bridge(dev->class))
+                return explain(d, run, EXPLAIN_BRIDGE, NULL);
+
+        if (streq(d->wanted_driver, "vfio-pci") && vfio_pci_denylisted(dev))
+                return explain(d, run, EXPLAIN_DENYLISTED, NULL);
+
+        if (dev->sriov_numvfs > 0 && !driver_is_vfio(dev->driver))
+                return explain(d, run, EXPLAIN_SRIOV_ENABLED, NULL);
+        return REASON_NONE;
+}
+
+/* Load the device and decide whether it may be claimed at all. Fills dev, mounts, message and fix; returns
+ * the reason it may not, or REASON_NONE. */
+static Reason assess(Run *run, DeviceReport *d) {
+        _cleanup_free_ char *elsewhere = NULL;
+        Reason reason;
+        int r;
+
+        r = assess_load(run, d, &elsewhere);
+        if (r == -ENOMEM)
+                return explain(d, run, EXPLAIN_OUT_OF_MEMORY, NULL);
+        if (r < 0 || !d->dev)
+                return explain(d, run, EXPLAIN_MISSING, NULL);
+        reason = assess_identity(run, d, elsewhere);
+        if (reason == REASON_NONE)
+                reason = assess_storage(run, d);
+        if (reason == REASON_NONE)
+                reason = assess_capability(run, d);
+        return reason;
+}
+
+/* Does this kernel have the wanted driver, built in, loaded or as a module? */
+static Reason assess_driver_available(Run *run, DeviceReport *d) {
+        char module[MODULE_NAME_MAX];
+
+        driver_to_module_name(d->wanted_driver, module, sizeof(module));
+        if (driver_is_vfio(d->dev->driver) || pci_driver_registered(run->root, d->wanted_driver) ||
+            module_state(run->root, module) != MODULE_MISSING)
+                return REASON_NONE;
+        return explain(d, run, EXPLAIN_DRIVER_UNAVAILABLE, &(ExplainArgs){ .module = module });
+}
+
+static void add_device_notes(Run *run, DeviceReport *d) {
+        const PciDevice *dev = d->dev;
+
+        note_list_done(&d->notes);
+        if (!dev)
+                return;
+
+        if (dev->boot_vga == 1)
+                note_add(&d->notes, SEVERITY_WARNING, NOTE_BOOT_VGA,
+                         format_alloc("%s is the firmware's boot display: claiming it takes the host's console away",
+                                      d->name),
+                         strdup("keep a second display device for the host, or plan for a headless host"));
+
+        const FramebufferRange *fb = host_facts_framebuffer_on(&run->facts, run->root, d->name);
+        if (fb && !driver_is_vfio(dev->driver))
+                note_add(&d->notes, SEVERITY_WARNING, NOTE_FIRMWARE_FRAMEBUFFER,
+                         format_alloc(
+                                 "firmware framebuffer '%s' lives in a BAR of %s: it keeps the memory busy, and since "
+                                 "Linux 6.0 binding a VFIO driver removes it and the console with it",
+                                 fb->name, d->name),
+                         strdup("add video=efifb:off (or initcall_blacklist=sysfb_init) to the kernel command line"));
+
+        if (dev->reset_method && !*dev->reset_method)
+                note_add(&d->notes, SEVERITY_WARNING, NOTE_NO_RESET,
+                         format_alloc("%s offers no reset method: restarting its VM may need a host reboot", d->name),
+                         strdup("check for a vendor-reset module, and set reset_method = device_specific"));
+
+        if (d->mounts && d->section && d->section->force)
+                note_add(&d->notes, SEVERITY_WARNING, NOTE_FORCED,
+                         format_alloc("%s holds mounted filesystem %s and is claimed anyway (force = yes)", d->name,
+                                      d->mounts),
+                         NULL);
+}
+
+static bool member_is_fine(const Run *run, const PciDevice *m, bool predict) {
+        if (!m->driver || driver_is_vfio(m->driver) || driver_is_bridge_port(m->driver) ||
+            pci_class_is_bridge(m->class))
+                return true;
+        if (predict) {
+                /* check/plan: a member we are about to claim will be fine. */
+                for (size_t i = 0; i < run->n_devices; i++)
+                        if (streq(run->devices[i].name, m->name) && run->devices[i].reason == REASON_NONE)
+                                return true;
+        }
+        return false;
+}
+
+/* Is D's IOMMU group usable by a VM: every other member on a VFIO driver, unbound, or a bridge? */
+int assess_group(Run *run, DeviceReport *d, bool predict) {
+        char *list = NULL;
+        int r;
+
+        pci_device_list_done(&d->group);
+        free(d->group_blockers);
+        d->group_blockers = NULL;
+        d->group_viable = true;
+        if (!d->dev || d->dev->iommu_group < 0)
+                return 0;
+
+        r = iommu_group_load(run->root, d->dev->iommu_group, &d->group);
+        if (r < 0)
+                return errno_is_gone(r) ? 0 : r;
+
+        for (size_t i = 0; i < d->group.n; i++) {
+                const PciDevice *m = d->group.devices[i];
+                if (streq(m->name, d->name) || member_is_fine(run, m, predict))
+                        continue;
+                d->group_viable = false;
+                if (strextendf_with_separator(&list, ", ", "%s (%s)", m->name, m->driver) < 0) {
+                        free(list);
+                        return -ENOMEM;
+                }
+        }
+        d->group_blockers = list;
+        return 0;
+}
+
+void assess_note_group(Run *run, DeviceReport *d, Severity sev) {
+        if (d->group_viable)
+                return;
+        note_add(&d->notes, sev, NOTE_GROUP_NOT_VIABLE,
+                 format_alloc("IOMMU group %d is not usable by a VM: %s stay on host drivers", d->dev->iommu_group,
+                              d->group_blockers),
+                 format_alloc("name them in %s too (functions = all takes every function of the card), or move the "
+                              "card to a slot with its own group",
+                              run_config_path(run)));
+}
+
+static void add_host_notes(Run *run) {
+        note_list_done(&run->notes);
+        if (run->config && run->config->n_errors > 0)
+                note_add(&run->notes, SEVERITY_ERROR, NOTE_CONFIG_INVALID,
+                         format_alloc("%s has %zu error%s", run->config->path, run->config->n_errors,
+                                      run->config->n_errors == 1 ? "" : "s"),
+                         strdup("run 'vfio-bind check' and correct them"));
+        if (run->n_devices == 0)
+                return;
+        if (!run->facts.iommu_enabled)
+                note_add(&run->notes, SEVERITY_ERROR, NOTE_IOMMU_OFF,
+                         strdup("the IOMMU is off: there are no IOMMU groups, so no device can go to a VM"),
+                         strdup(iommu_enable_hint(run->facts.cpu_vendor)));
+        else if (!run->facts.interrupt_remapping && !run->facts.unsafe_interrupts_allowed)
+                note_add(&run->notes, SEVERITY_WARNING, NOTE_NO_INTERRUPT_REMAPPING,
+                         strdup("no interrupt remapping seen in /proc/interrupts: starting a VM with these devices "
+                                "may fail with 'Operation not permitted'"),
+                         strdup("enable interrupt remapping in the firmware, or accept the risk with "
+                                "vfio_iommu_type1.allow_unsafe_interrupts=1"));
+}
+
+int run_check(Run *run) {
+        int r;
+
+        for (size_t i = 0; i < run->n_devices; i++) {
+                DeviceReport *d = &run->devices[i];
+                if (assess(run, d) == REASON_NONE)
+                        (void)assess_driver_available(run, d);
+                add_device_notes(run, d);
+        }
+        for (size_t i = 0; i < run->n_devices; i++) {
+                DeviceReport *d = &run->devices[i];
+                r = assess_group(run, d, true);
+                if (r < 0)
+                        return r;
+                if (d->reason == REASON_NONE && !d->group_viable && run->config->group_policy == GROUP_POLICY_REFUSE)
+                        explain(d, run, EXPLAIN_GROUP_REFUSED, NULL);
+                else
+                        assess_note_group(run, d, SEVERITY_WARNING);
+        }
+        add_host_notes(run);
+        return conflicts_add_notes(run);
+}
+
+int run_status(Run *run) {
+        int r;
+
+        for (size_t i = 0; i < run->n_devices; i++) {
+                DeviceReport *d = &run->devices[i];
+                bool claimable = assess(run, d) == REASON_NONE;
+                add_device_notes(run, d);
+                if (!d->dev)
+                        continue;
+                if (streq_ptr(d->dev->driver, d->wanted_driver)) {
+                        /* On its driver: earlier blockers (force, a mount) no longer matter for the verdict. */
+                        if (d->reason != REASON_ID_MISMATCH && d->reason != REASON_CONFIG_INVALID)
+                                explain(d, run, EXPLAIN_ON_DRIVER, NULL);
+                } else if (claimable) {
+                        if (d->dev->driver)
+                                explain(d, run, EXPLAIN_HOST_DRIVER, &(ExplainArgs){ .current = d->dev->driver });
+                        else
+                                explain(d, run, EXPLAIN_UNBOUND, NULL);
+                }
+        }
+        for (size_t i = 0; i < run->n_devices; i++) {
+                DeviceReport *d = &run->devices[i];
+                /* Nothing changed since assess(): no reload, only the group's verdict. */
+                r = assess_group(run, d, false);
+                if (r < 0)
+                        return r;
+                if (d->reason == REASON_NONE)
+                        assess_note_group(run, d, SEVERITY_WARNING);
+        }
+        add_host_notes(run);
+
+        /* Who uses the claimed devices now: the first thing to know before a release or a VM start. */
+        VfioHolders holders = {};
+        r = vfio_holders_scan(run->root, &holders);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < run->n_devices; i++) {
+                DeviceReport *d = &run->devices[i];
+                if (!d->dev || d->dev->iommu_group < 0 || !driver_is_vfio(d->dev->driver))
+                        continue;
+                char *who = vfio_holders_of(&holders, d->dev->iommu_group);
+                if (who)
+                        note_add(&d->notes, SEVERITY_INFO, NOTE_IN_USE,
+                                 format_alloc("/dev/vfio/%d is open by %s", d->dev->iommu_group, who), NULL);
+                free(who);
+        }
+        vfio_holders_done(&holders);
+        return conflicts_add_notes(run);
+}

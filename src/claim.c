@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "assess.h"
+#include "bounded.h"
+#include "engine.h"
+#include "explain.h"
+#include "fileio.h"
+#include "modules.h"
+#include "steps.h"
+#include "string-util.h"
+#include "sysroot.h"
+
+/* The claim: overrides first, then the drivers' modules, then unbind and bind what is still on another
+ * driver, each device within its own time limit, and last a look at what is true now. */
+
+/* The backend that lets a VM open a VFIO group. */
+#define VFIO_IOMMU_BACKEND "vfio_iommu_type1"
+
+/* Still to be claimed: nothing refused it, nothing has happened to it yet. */
+static bool claim_pending_on(const DeviceReport *d) {
+        return d->reason == REASON_NONE && d->result == RESULT_NONE;
+}
+
+static int module_work(BoundedStep *s, void *userdata) {
+        return step_load_module(s, userdata);
+}
+
+/* Load MODULE within the per-device limit. -ETIME when it did not finish in time. */
+static int load_module_bounded(Run *run, const char *module) {
+        BoundedResult b;
+        int r;
+
+        r = bounded_run(module_work, (void *)module, run_timeout_msec(run), run->lock_fd, &b);
+        if (r < 0)
+                return r;
+        if (b.timed_out)
+                return -ETIME;
+        return b.error;
+}
+
+/* The VFIO IOMMU backend is what lets a VM open the group: without it the claim works, VMs do not. Tried
+ * once per run, so a failing load warns once. */
+static void load_iommu_backend(Run *run) {
+        int r;
+
+        if (module_state(run->root, VFIO_IOMMU_BACKEND) >= MODULE_LIVE)
+                return;
+        r = load_module_bounded(run, VFIO_IOMMU_BACKEND);
+        if (r < 0)
+                note_add(&run->notes, SEVERITY_WARNING, NOTE_IOMMU_BACKEND,
+                         format_alloc("could not load " VFIO_IOMMU_BACKEND " (%s): VMs cannot use VFIO devices",
+                                      r == -ETIME ? "timed out" : strerror(-r)),
+                         strdup("check 'journalctl -k' and that the kernel has CONFIG_VFIO_IOMMU_TYPE1"));
+}
+
+/* Make the driver available. Loading the driver's module also binds every unbound device whose override
+ * names it: the fastest way to claim, before any host driver can. */
+static int ensure_driver(Run *run, const char *driver) {
+        char module[MODULE_NAME_MAX];
+        int r;
+
+        if (pci_driver_registered(run->root, driver))
+                return 0;
+        driver_to_module_name(driver, module, sizeof(module));
+        r = load_module_bounded(run, module);
+        if (r < 0)
+                return r;
+        /* A module may be live yet register its driver under another name: that is a mistake in driver =. */
+        return pci_driver_registered(run->root, driver) ? 0 : -ENOENT;
+}
+
+/* Every device still waiting for DRIVER fails with the same explanation of why it is not there. */
+static void fail_driver_users(Run *run, const char *driver, int error) {
+        char module[MODULE_NAME_MAX];
+
+        driver_to_module_name(driver, module, sizeof(module));
+        for (size_t i = 0; i < run->n_devices; i++) {
+                DeviceReport *d = &run->devices[i];
+                if (!claim_pending_on(d) || !streq(d->wanted_driver, driver))
+                        continue;
+                ExplainArgs args = { .module = module, .error = -error };
+                if (error == -ETIME) {
+                        explain(d, run, EXPLAIN_MODULE_STUCK, &args);
+                        d->result = RESULT_STUCK;
+                } else {
+                        explain(d, run, error == -ENOENT ? EXPLAIN_DRIVER_NOT_LOADED : EXPLAIN_MODULE_FAILED, &args);
+                        d->result = RESULT_FAILED;
+                }
+        }
+}
+
+/* Each distinct driver once, whatever the number of devices that want it: a failing load then costs one
+ * time limit and gives one explanation, shared by its devices. */
+static int claim_load_drivers(Run *run) {
+        _cleanup_free_ const char **tried = NULL;
+        size_t n_tried = 0;
+
+        if (run->n_devices == 0)
+                return 0;
+        tried = calloc(run->n_devices, sizeof(*tried));
+        if (!tried)
+                return -ENOMEM;
+        for (size_t i = 0; i < run->n_devices; i++) {
+                DeviceReport *d = &run->devices[i];
+                bool seen = false;
+                if (!claim_pending_on(d))
+                        continue;
+                for (size_t k = 0; k < n_tried && !seen; k++)
+                        seen = streq(tried[k], d->wanted_driver);
+                if (seen)
+                        continue;
+                if (n_tried == 0)
+                        load_iommu_backend(run);
+                tried[n_tried++] = d->wanted_driver;
+                int r = ensure_driver(run, d->wanted_driver);
+                if (r < 0)
+                        fail_driver_users(run, d->wanted_driver, r);
+        }
+        return 0;
+}
+
+static void explain_bind_failure(Run *run, DeviceReport *d, int error, WorkStep step, const char *from_driver) {
+        ExplainArgs args = { .current = from_driver, .error = error };
+
+        if (step == STEP_UNBIND)
+                explain(d, run, EXPLAIN_UNBIND_FAILED, &args);
+        else if (error == EINVAL)
+                explain(d, run, EXPLAIN_PROBE_INVALID, &args);
+        else if (error == EBUSY)
+                explain(d, run, EXPLAIN_PROBE_BUSY, &args);
+        else if (error == ENODEV)
+                explain(d, run, EXPLAIN_PROBE_NO_MATCH, &args);
+        else
+                explain(d, run, EXPLAIN_PROBE_REFUSED, &args);
+}
+
+/* Before the claim: is there anything to do? Fills the work item when there is. */
+static bool claim_prepare(Run *run, DeviceReport *d, DriverMove *ret) {
+        char *driver = NULL;
+        int r;
+
+        r = pci_device_read_driver(run->root, d->name, &driver);
+        if (r < 0) {
+                explain(d, run, EXPLAIN_VANISHED_CLAIMING, NULL);
+                d->result = RESULT_FAILED;
+                return false;
+        }
+        if (streq_ptr(driver, d->wanted_driver)) {
+                /* Loading the module bound it already, through its override. */
+                d->result = streq_ptr(d->driver_before, d->wanted_driver) ? RESULT_ALREADY : RESULT_CLAIMED;
+                free(driver);
+                return false;
+        }
+        *ret = (DriverMove){ .root = run->root, .name = d->name, .from_driver = driver, .to_driver = d->wanted_driver };
+        return true;
+}
+
+/* After the claim: the driver link is the only truth, since a write can succeed with nothing bound. */
+static void claim_finish(Run *run, DeviceReport *d, const DriverMove *w, const BoundedResult *b) {
+        _cleanup_free_ char *now = NULL;
+        int r;
+
+        d->usec += b->usec;
+        if (b->timed_out) {
+                explain(d, run, EXPLAIN_CLAIM_STUCK, &(ExplainArgs){ .step = b->step });
+                d->result = RESULT_STUCK;
+                return;
+        }
+
+        r = pci_device_read_driver(run->root, d->name, &now);
+        if (r < 0) {
+                explain(d, run, EXPLAIN_VANISHED_CLAIMING, NULL);
+                d->result = RESULT_FAILED;
+                return;
+        }
+        if (streq_ptr(now, d->wanted_driver)) {
+                d->result = RESULT_CLAIMED;
+                return;
+        }
+        d->result = RESULT_FAILED;
+        if (b->error == -ECHILD)
+                explain(d, run, EXPLAIN_CLAIM_ABNORMAL, &(ExplainArgs){ .step = b->step });
+        else if (b->error < 0)
+                explain_bind_failure(run, d, -b->error, b->step_code, w->from_driver);
+        else if (now)
+                explain(d, run, EXPLAIN_WRONG_DRIVER, &(ExplainArgs){ .current = now });
+        else
+                explain(d, run, EXPLAIN_NOT_BOUND, NULL);
+}
+
+typedef struct ClaimBatch {
+        DriverMove *works;
+} ClaimBatch;
+
+static int claim_item(BoundedStep *s, size_t index, void *userdata) {
+        ClaimBatch *batch = userdata;
+        return step_move(s, &batch->works[index]);
+}
+
+/* Unbind and bind every device that still needs it, each with its own time limit. */
+static int claim_pending(Run *run) {
+        _cleanup_free_ DriverMove *works = calloc(run->n_devices, sizeof(DriverMove));
+        _cleanup_free_ BoundedResult *results = calloc(run->n_devices, sizeof(BoundedResult));
+        _cleanup_free_ size_t *index = calloc(run->n_devices, sizeof(size_t));
+        size_t n = 0;
+        int r;
+
+        if (run->n_devices == 0)
+                return 0;
+        if (!works || !results || !index)
+                return -ENOMEM;
+        for (size_t i = 0; i < run->n_devices; i++) {
+                DeviceReport *d = &run->devices[i];
+                if (!claim_pending_on(d))
+                        continue;
+                if (claim_prepare(run, d, &works[n]))
+                        index[n++] = i;
+        }
+        if (n == 0)
+                return 0;
+
+        ClaimBatch batch = { .works = works };
+        r = bounded_run_each(claim_item, n, &batch, run_timeout_msec(run), run->lock_fd, results);
+        for (size_t k = 0; k < n; k++) {
+                DeviceReport *d = &run->devices[index[k]];
+                if (r < 0) {
+                        explain(d, run, EXPLAIN_CLAIM_NOT_STARTED, &(ExplainArgs){ .error = -r });
+                        d->result = RESULT_FAILED;
+                } else
+                        claim_finish(run, d, &works[k], &results[k]);
+                free((char *)works[k].from_driver);
+        }
+        return 0;
+}
+
+static int set_override(Run *run, DeviceReport *d) {
+        char path[PATH_MAX];
+        int r;
+
+        if (streq_ptr(d->dev->driver_override, d->wanted_driver))
+                return 0;
+        r = write_attr(device_attr_path(path, run->root, d->name, "driver_override"), d->wanted_driver);
+        if (r < 0) {
+                if (errno_is_gone(r))
+                        explain(d, run, EXPLAIN_VANISHED_CLAIMING, NULL);
+                else
+                        explain(d, run, EXPLAIN_OVERRIDE_FAILED, &(ExplainArgs){ .error = -r });
+                d->result = RESULT_FAILED;
+                return r;
+        }
+        return 0;
+}
+
+static void set_reset_method(Run *run, DeviceReport *d) {
+        const char *want = d->section ? d->section->reset_method : NULL;
+        char path[PATH_MAX];
+        int r;
+
+        if (!want || streq_ptr(d->dev->reset_method, want))
+                return;
+        r = write_attr(device_attr_path(path, run->root, d->name, "reset_method"), want);
+        if (r < 0)
+                note_add(&d->notes, SEVERITY_WARNING, NOTE_RESET_METHOD,
+                         format_alloc("cannot set reset_method of %s to '%s': %s (supported now: %s)", d->name, want,
+                                      strerror(-r), d->dev->reset_method ? d->dev->reset_method : "none listed"),
+                         strdup("load the module that provides the method (e.g. vendor-reset) before vfio-bind, "
+                                "or change reset_method"));
+}
+
+/* After apply (or for status): what is true now. */
+static int settle(Run *run, DeviceReport *d) {
+        if (d->reason == REASON_NONE || d->reason == REASON_HOST_DRIVER || d->reason == REASON_UNBOUND) {
+                PciDevice *dev = NULL;
+                int r = pci_device_load(run->root, d->name, &dev);
+                if (r < 0) {
+                        pci_device_free(d->dev);
+                        d->dev = NULL;
+                        if (d->result == RESULT_NONE)
+                                explain(d, run, EXPLAIN_MISSING, NULL);
+                        else
+                                explain(d, run, EXPLAIN_VANISHED, NULL);
+                        return 0;
+                }
+                pci_device_free(d->dev);
+                d->dev = dev;
+        }
+        return assess_group(run, d, false);
+}
+
+/* What each device's result will be if nothing goes wrong; with DRY_RUN, that is the answer. */
+static void claim_plan(Run *run, bool dry_run) {
+        for (size_t i = 0; i < run->n_devices; i++) {
+                DeviceReport *d = &run->devices[i];
+                if (d->dev)
+                        d->driver_before = strdup_or_null(d->dev->driver);
+                if (d->reason != REASON_NONE)
+                        d->result = RESULT_REFUSED;
+                else if (streq_ptr(d->driver_before, d->wanted_driver))
+                        d->result = dry_run ? RESULT_ALREADY : RESULT_NONE;
+                else if (dry_run)
+                        d->result = RESULT_PLANNED;
+        }
+}
+
+/* Overrides first, for every device: from this moment no host driver can bind them, whatever udev or a
+ * module load does next. */
+static void claim_set_overrides(Run *run) {
+        for (size_t i = 0; i < run->n_devices; i++) {
+                DeviceReport *d = &run->devices[i];
+                if (d->reason != REASON_NONE)
+                        continue;
+                uint64_t start = now_usec();
+                if (set_override(run, d) >= 0)
+                        set_reset_method(run, d);
+                d->usec += now_usec() - start;
+        }
+}
+
+/* What is true now, and whether QEMU can use it: the group node is what it opens. */
+static int claim_settle(Run *run) {
+        char path[PATH_MAX];
+        int r;
+
+        for (size_t i = 0; i < run->n_devices; i++) {
+                DeviceReport *d = &run->devices[i];
+                r = settle(run, d);
+                if (r < 0)
+                        return r;
+                if ((d->result == RESULT_CLAIMED || d->result == RESULT_ALREADY) && d->dev &&
+                    d->dev->iommu_group >= 0 &&
+                    !path_exists(root_path(path, run->root, "/dev/vfio/%d", d->dev->iommu_group)))
+                        note_add(&d->notes, SEVERITY_WARNING, NOTE_NO_GROUP_NODE,
+                                 format_alloc("/dev/vfio/%d does not exist although %s is on %s", d->dev->iommu_group,
+                                              d->name, d->wanted_driver),
+                                 strdup("check that devtmpfs is mounted on /dev"));
+        }
+        return 0;
+}
+
+/* Group verdicts only once every device had its turn: they replace the prediction made before. */
+static void claim_refresh_group_notes(Run *run) {
+        for (size_t i = 0; i < run->n_devices; i++) {
+                DeviceReport *d = &run->devices[i];
+                note_list_drop(&d->notes, NOTE_GROUP_NOT_VIABLE);
+                if (d->result == RESULT_CLAIMED || d->result == RESULT_ALREADY)
+                        assess_note_group(run, d, SEVERITY_WARNING);
+        }
+}
+
+int run_apply(Run *run, bool dry_run) {
+        int r;
+
+        r = run_check(run);
+        if (r < 0)
+                return r;
+        claim_plan(run, dry_run);
+        if (dry_run)
+                return 0;
+
+        claim_set_overrides(run);
+        r = claim_load_drivers(run);
+        if (r < 0)
+                return r;
+        r = claim_pending(run);
+        if (r < 0)
+                return r;
+        r = claim_settle(run);
+        if (r < 0)
+                return r;
+        claim_refresh_group_notes(run);
+        return 0;
+}

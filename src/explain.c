@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stddef.h>
+
+#include "explain.h"
+#include "string-util.h"
+
+typedef struct ExplainEntry {
+        Reason reason;
+        const char *message;
+        const char *fix; /* NULL: none */
+} ExplainEntry;
+
+#define LSPCI_FIX "check 'lspci -D': addresses change when cards move and after firmware updates"
+#define FORCE_FIX "set force = yes in [@LABEL@] if this controller holds nothing the host needs"
+
+static const ExplainEntry table[_EXPLAIN_MAX] = {
+        [EXPLAIN_ON_DRIVER] = { REASON_NONE, "on @WANTED@", NULL },
+        [EXPLAIN_OUT_OF_MEMORY] = { REASON_MISSING, "out of memory", NULL },
+        [EXPLAIN_MISSING] = { REASON_MISSING, "no PCI device at @DEVICE@", LSPCI_FIX },
+        [EXPLAIN_MISSING_RELEASE] = { REASON_MISSING, "no PCI device at @DEVICE@",
+                                      "check the address with 'lspci -D'" },
+        [EXPLAIN_AMBIGUOUS] = { REASON_AMBIGUOUS,
+                                "the address without a domain names @DEVICE@, but this host has @DETAIL@ too",
+                                "write the full address with its domain in [@LABEL@], e.g. @DEVICE@" },
+        [EXPLAIN_CONFIG_INVALID] = { REASON_CONFIG_INVALID,
+                                     "section [@SECTION@] of @CONFIG@ has errors, so it claims nothing",
+                                     "run 'vfio-bind check' and correct the errors it names" },
+        [EXPLAIN_ID_MISMATCH] = { REASON_ID_MISMATCH, "@DEVICE@ is @ID@ (@CLASS@), but [@SECTION@] expects @EXPECT@",
+                                  "the slot holds another device now: check 'lspci -nn -s @DEVICE@' and correct "
+                                  "address or expect in @CONFIG@" },
+        [EXPLAIN_HOLDS_FILESYSTEM] = { REASON_HOLDS_FILESYSTEM,
+                                       "@DEVICE@ is the controller of the mounted filesystems @MOUNTS@; the host "
+                                       "would lose its storage",
+                                       "name another controller, or set force = yes in [@LABEL@] if the host truly "
+                                       "does not need it" },
+        [EXPLAIN_ROOT_NOT_PLACED] = { REASON_ROOT_UNKNOWN,
+                                      "@DEVICE@ is a storage controller, and the root filesystem (@DETAIL@) does not "
+                                      "say which controller holds it",
+                                      FORCE_FIX },
+        [EXPLAIN_ROOT_NOT_MOUNTED] = { REASON_ROOT_UNKNOWN,
+                                       "@DEVICE@ is a storage controller, and the root filesystem is not mounted "
+                                       "yet: whether it holds it is decided in the root stage",
+                                       FORCE_FIX },
+        [EXPLAIN_IOMMU_OFF] = { REASON_IOMMU_OFF,
+                                "the IOMMU is off: @DEVICE@ has no IOMMU group, so no VFIO driver can take it",
+                                "@HINT@" },
+        [EXPLAIN_BRIDGE] = { REASON_BRIDGE, "@DEVICE@ is a PCI bridge; VFIO drivers take endpoint devices only",
+                             "name the devices behind the bridge instead" },
+        [EXPLAIN_DENYLISTED] = { REASON_DENYLISTED, "vfio-pci refuses @ID@: it is on vfio-pci's device denylist",
+                                 "use the vendor's VFIO variant driver (driver = ...) or keep it on the host" },
+        [EXPLAIN_SRIOV_ENABLED] = { REASON_SRIOV_ENABLED,
+                                    "@DEVICE@ is an SR-IOV physical function with @VFS@ virtual functions enabled; a "
+                                    "VFIO driver cannot take it while they exist",
+                                    "write 0 to /sys/bus/pci/devices/@DEVICE@/sriov_numvfs first, or pass the "
+                                    "virtual functions instead" },
+        [EXPLAIN_DRIVER_UNAVAILABLE] = { REASON_DRIVER_UNAVAILABLE,
+                                         "driver @WANTED@ is not available: this kernel has no module @MODULE@",
+                                         "install this kernel's modules, or build the kernel with the driver" },
+        [EXPLAIN_DRIVER_NOT_LOADED] = { REASON_DRIVER_UNAVAILABLE,
+                                        "driver @WANTED@ is not available: this kernel has no module @MODULE@",
+                                        "install this kernel's modules (and rebuild the initramfs), or check the "
+                                        "driver = name" },
+        [EXPLAIN_GROUP_REFUSED] = { REASON_GROUP_NOT_VIABLE,
+                                    "IOMMU group @GROUP@ would not be usable by a VM: @BLOCKERS@ stay on host drivers "
+                                    "(nonviable_group = refuse)",
+                                    NULL },
+        [EXPLAIN_HOST_DRIVER] = { REASON_HOST_DRIVER, "@DEVICE@ is on @CURRENT@, not @WANTED@",
+                                  "run 'vfio-bind apply'; if a host driver keeps winning at boot, rebuild the "
+                                  "initramfs (update-initramfs -u, or dracut -f)" },
+        [EXPLAIN_UNBOUND] = { REASON_UNBOUND, "@DEVICE@ has no driver", "run 'vfio-bind apply'" },
+        [EXPLAIN_MODULE_STUCK] = { REASON_STUCK, "gave up after @SECONDS@ s while loading module @MODULE@",
+                                   "check 'journalctl -k' for what the module waits on" },
+        [EXPLAIN_MODULE_FAILED] = { REASON_MODULE_FAILED, "loading module @MODULE@ failed: @ERROR@",
+                                    "see 'journalctl -k' for the kernel's reason" },
+        [EXPLAIN_OVERRIDE_FAILED] = { REASON_OVERRIDE_FAILED, "cannot set driver_override of @DEVICE@: @ERROR@",
+                                      "check 'journalctl -k'" },
+        [EXPLAIN_UNBIND_FAILED] = { REASON_UNBIND_FAILED, "cannot unbind @DEVICE@ from @CURRENT@: @ERROR@",
+                                    "stop what uses the device (display manager, audio server, a VM), then run "
+                                    "'vfio-bind apply'" },
+        [EXPLAIN_PROBE_INVALID] = { REASON_PROBE_FAILED,
+                                    "@WANTED@ refused @DEVICE@ (Invalid argument): no IOMMU group, a bridge, or a "
+                                    "device it does not support",
+                                    "see 'journalctl -k | grep @WANTED@' for the kernel's reason" },
+        [EXPLAIN_PROBE_BUSY] = { REASON_PROBE_FAILED,
+                                 "@WANTED@ could not take @DEVICE@ (Device or resource busy): another driver bound "
+                                 "it first, or it is an SR-IOV physical function with virtual functions",
+                                 "see 'journalctl -k'; run 'vfio-bind apply' again once the holder is gone" },
+        [EXPLAIN_PROBE_NO_MATCH] = { REASON_PROBE_FAILED,
+                                     "@WANTED@ does not match @DEVICE@ (No such device): its driver_override names "
+                                     "another driver",
+                                     "another tool may have changed driver_override; run 'vfio-bind apply' again" },
+        [EXPLAIN_PROBE_REFUSED] = { REASON_PROBE_FAILED, "@WANTED@ refused @DEVICE@: @ERROR@",
+                                    "see 'journalctl -k' for @WANTED@'s message" },
+        [EXPLAIN_CLAIM_ABNORMAL] = { REASON_PROBE_FAILED, "the claim of @DEVICE@ ended abnormally while @STEP@",
+                                     "see 'journalctl -k'" },
+        [EXPLAIN_CLAIM_NOT_STARTED] = { REASON_PROBE_FAILED, "cannot start the claim: @ERROR@", NULL },
+        [EXPLAIN_CLAIM_STUCK] = { REASON_STUCK,
+                                  "gave up on @DEVICE@ after @SECONDS@ s while @STEP@; the kernel is still at it",
+                                  "the host driver may be in use (console or display on this GPU?): keep the host "
+                                  "driver out of the initramfs, add video=efifb:off, and reboot" },
+        [EXPLAIN_WRONG_DRIVER] = { REASON_WRONG_DRIVER, "@DEVICE@ is on @CURRENT@ instead of @WANTED@",
+                                   "rebuild the initramfs so vfio-bind runs before that driver (update-initramfs "
+                                   "-u, or dracut -f)" },
+        [EXPLAIN_NOT_BOUND] = { REASON_NOT_BOUND, "the kernel accepted the request, but no driver is bound to @DEVICE@",
+                                "see 'journalctl -k' for the driver's message" },
+        [EXPLAIN_VANISHED] = { REASON_VANISHED, "@DEVICE@ disappeared (hot-unplug or bus rescan)", NULL },
+        [EXPLAIN_VANISHED_CLAIMING] = { REASON_VANISHED, "@DEVICE@ disappeared while it was being claimed", NULL },
+        [EXPLAIN_VANISHED_RELEASING] = { REASON_VANISHED, "@DEVICE@ disappeared while it was being released", NULL },
+        [EXPLAIN_IN_USE] = { REASON_RELEASE_FAILED, "@DEVICE@ is in use: /dev/vfio/@GROUP@ is open by @DETAIL@",
+                             "stop the VM (or the stale process) first" },
+        [EXPLAIN_OVERRIDE_NOT_CLEARED] = { REASON_RELEASE_FAILED, "cannot clear driver_override of @DEVICE@: @ERROR@",
+                                           NULL },
+        [EXPLAIN_OVERRIDE_GONE] = { REASON_VANISHED, "cannot clear driver_override of @DEVICE@: @ERROR@", NULL },
+        [EXPLAIN_STILL_ON_VFIO] = { REASON_RELEASE_FAILED, "@DEVICE@ is still on @CURRENT@: @DETAIL@",
+                                    "a VM may still hold /dev/vfio; stop it, then run 'vfio-bind release' again" },
+        [EXPLAIN_RELEASE_STUCK] = { REASON_STUCK, "gave up on @DEVICE@ after @SECONDS@ s while @STEP@",
+                                    "check 'journalctl -k', and whether a VM still holds the device" },
+};
+
+/* The fields the caller passes, by name. */
+static const struct {
+        const char *name;
+        size_t offset;
+} arg_fields[] = {
+        { "CURRENT", offsetof(ExplainArgs, current) }, { "MODULE", offsetof(ExplainArgs, module) },
+        { "DETAIL", offsetof(ExplainArgs, detail) },   { "STEP", offsetof(ExplainArgs, step) },
+        { "HINT", offsetof(ExplainArgs, hint) },
+};
+
+/* The fields the device report and the run know themselves, as text. */
+static const char *report_field(const DeviceReport *d, const Run *run, const char *name) {
+        if (streq(name, "DEVICE"))
+                return d->name;
+        if (streq(name, "LABEL"))
+                return device_report_label(d);
+        if (streq(name, "SECTION"))
+                return d->section ? d->section->name : "-";
+        if (streq(name, "CONFIG"))
+                return run_config_path(run);
+        if (streq(name, "WANTED"))
+                return d->wanted_driver;
+        if (streq(name, "MOUNTS"))
+                return strna(d->mounts);
+        if (streq(name, "BLOCKERS"))
+                return strna(d->group_blockers);
+        if (streq(name, "CLASS"))
+                return d->dev ? pci_class_name(d->dev->class) : "n/a";
+        return NULL;
+}
+
+/* The fields that are numbers, formatted into BUF. */
+static const char *number_field(const DeviceReport *d, const Run *run, const char *name, char *buf, size_t size) {
+        const PciDevice *dev = d->dev;
+
+        if (streq(name, "ID") && dev)
+                snprintf(buf, size, "%04x:%04x", dev->vendor, dev->device);
+        else if (streq(name, "EXPECT") && d->section)
+                snprintf(buf, size, "%04x:%04x", d->section->expect_vendor, d->section->expect_device);
+        else if (streq(name, "GROUP") && dev)
+                snprintf(buf, size, "%d", dev->iommu_group);
+        else if (streq(name, "VFS") && dev)
+                snprintf(buf, size, "%d", dev->sriov_numvfs);
+        else if (streq(name, "SECONDS"))
+                snprintf(buf, size, "%u", run_timeout_msec(run) / 1000);
+        else
+                return "n/a";
+        return buf;
+}
+
+/* The value of the template field NAME (without its @s); numbers are written into BUF. */
+static const char *field_value(const DeviceReport *d, const Run *run, const ExplainArgs *a, const char *name, char *buf,
+                               size_t size) {
+        for (size_t i = 0; i < ELEMENTSOF(arg_fields); i++)
+                if (streq(name, arg_fields[i].name))
+                        return strna(*(const char *const *)((const char *)a + arg_fields[i].offset));
+        if (streq(name, "ERROR"))
+                return strerror(a->error);
+        return report_field(d, run, name) ?: number_field(d, run, name, buf, size);
+}
+
+/* Fill a template's @NAME@ fields. NULL for a NULL template or when out of memory. */
+static char *expand(const char *template, const DeviceReport *d, const Run *run, const ExplainArgs *a) {
+        _cleanup_free_ char *out = NULL;
+
+        if (!template)
+                return NULL;
+        for (const char *p = template; *p;) {
+                const char *at = strchr(p, '@'), *end = at ? strchr(at + 1, '@') : NULL;
+                if (!end) {
+                        if (strextendf_with_separator(&out, NULL, "%s", p) < 0)
+                                return NULL;
+                        break;
+                }
+                char name[16], value[64];
+                snprintf(name, sizeof(name), "%.*s", (int)(end - at - 1), at + 1);
+                if (strextendf_with_separator(&out, NULL, "%.*s%s", (int)(at - p), p,
+                                              field_value(d, run, a, name, value, sizeof(value))) < 0)
+                        return NULL;
+                p = end + 1;
+        }
+        return TAKE_PTR(out);
+}
+
+Reason explain(DeviceReport *d, const Run *run, Explanation e, const ExplainArgs *args) {
+        static const ExplainArgs none = {};
+        const ExplainEntry *entry = &table[e];
+        const ExplainArgs *a = args ?: &none;
+
+        free(d->message);
+        d->message = expand(entry->message, d, run, a);
+        free(d->fix);
+        d->fix = expand(entry->fix, d, run, a);
+        d->reason = entry->reason;
+        return entry->reason;
+}
+
+Reason explanation_reason(Explanation e) {
+        return table[e].reason;
+}

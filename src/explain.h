@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "run.h"
+
+/* What vfio-bind tells the admin about a device that is not (or cannot be) on its driver: the message and
+ * the fix, from one table keyed by explanation, each tied to its reason code. Texts are templates that name
+ * their values as the journal catalog does (@DEVICE@), so the wording lives in one place and no call site
+ * formats a message of its own. */
+
+typedef enum Explanation {
+        EXPLAIN_ON_DRIVER,
+        EXPLAIN_OUT_OF_MEMORY,
+        EXPLAIN_MISSING,
+        EXPLAIN_MISSING_RELEASE,
+        EXPLAIN_AMBIGUOUS,
+        EXPLAIN_CONFIG_INVALID,
+        EXPLAIN_ID_MISMATCH,
+        EXPLAIN_HOLDS_FILESYSTEM,
+        EXPLAIN_ROOT_NOT_PLACED,
+        EXPLAIN_ROOT_NOT_MOUNTED,
+        EXPLAIN_IOMMU_OFF,
+        EXPLAIN_BRIDGE,
+        EXPLAIN_DENYLISTED,
+        EXPLAIN_SRIOV_ENABLED,
+        EXPLAIN_DRIVER_UNAVAILABLE,
+        EXPLAIN_DRIVER_NOT_LOADED,
+        EXPLAIN_GROUP_REFUSED,
+        EXPLAIN_HOST_DRIVER,
+        EXPLAIN_UNBOUND,
+        EXPLAIN_MODULE_STUCK,
+        EXPLAIN_MODULE_FAILED,
+        EXPLAIN_OVERRIDE_FAILED,
+        EXPLAIN_UNBIND_FAILED,
+        EXPLAIN_PROBE_INVALID,
+        EXPLAIN_PROBE_BUSY,
+        EXPLAIN_PROBE_NO_MATCH,
+        EXPLAIN_PROBE_REFUSED,
+        EXPLAIN_CLAIM_ABNORMAL,
+        EXPLAIN_CLAIM_NOT_STARTED,
+        EXPLAIN_CLAIM_STUCK,
+        EXPLAIN_WRONG_DRIVER,
+        EXPLAIN_NOT_BOUND,
+        EXPLAIN_VANISHED,
+        EXPLAIN_VANISHED_CLAIMING,
+        EXPLAIN_VANISHED_RELEASING,
+        EXPLAIN_IN_USE,
+        EXPLAIN_OVERRIDE_NOT_CLEARED,
+        EXPLAIN_OVERRIDE_GONE,
+        EXPLAIN_STILL_ON_VFIO,
+        EXPLAIN_RELEASE_STUCK,
+        _EXPLAIN_MAX,
+} Explanation;
+
+/* The values a template may name beyond what the device report and the run say themselves (@DEVICE@,
+ * @LABEL@, @SECTION@, @CONFIG@, @WANTED@, @ID@, @CLASS@, @EXPECT@, @GROUP@, @BLOCKERS@, @MOUNTS@, @VFS@,
+ * @SECONDS@). */
+typedef struct ExplainArgs {
+        const char *current; /* @CURRENT@: the driver the device is on */
+        const char *module;  /* @MODULE@ */
+        const char *detail;  /* @DETAIL@: namesakes, holders, the unplaced root filesystem, what went wrong */
+        const char *step;    /* @STEP@: where a bounded write was when it gave up */
+        const char *hint;    /* @HINT@: a fix that depends on the host */
+        int error;           /* @ERROR@: a positive errno, said in words */
+} ExplainArgs;
+
+/* Set D's reason, message and fix from the table. Returns the reason. */
+Reason explain(DeviceReport *d, const Run *run, Explanation e, const ExplainArgs *args);
+
+/* The reason code an explanation stands for. */
+Reason explanation_reason(Explanation e);

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "host-facts.h"
+#include "macro.h"
+#include "pci-device.h"
+
+/* The run model: what one run of vfio-bind knows about each configured function and about the host. The
+ * verbs (engine.h) fill it, the outputs (output.h, report.h) read it. */
+
+/* Why a device is not (or cannot be) on its VFIO driver. Codes are stable: they appear in JSON and in the
+ * journal (VFIO_BIND_REASON). */
+typedef enum Reason {
+        REASON_NONE,
+        REASON_CONFIG_INVALID,
+        REASON_MISSING,
+        REASON_ID_MISMATCH,
+        REASON_HOLDS_FILESYSTEM,
+        REASON_IOMMU_OFF,
+        REASON_BRIDGE,
+        REASON_DENYLISTED,
+        REASON_SRIOV_ENABLED,
+        REASON_DRIVER_UNAVAILABLE,
+        REASON_MODULE_FAILED,
+        REASON_OVERRIDE_FAILED,
+        REASON_UNBIND_FAILED,
+        REASON_STUCK,
+        REASON_PROBE_FAILED,
+        REASON_NOT_BOUND,
+        REASON_WRONG_DRIVER,
+        REASON_HOST_DRIVER,
+        REASON_UNBOUND,
+        REASON_VANISHED,
+        REASON_GROUP_NOT_VIABLE,
+        REASON_RELEASE_FAILED,
+        REASON_ROOT_UNKNOWN,
+        REASON_AMBIGUOUS,
+        _REASON_MAX,
+        _REASON_INVALID = -EINVAL,
+} Reason;
+
+typedef enum Result {
+        RESULT_NONE,     /* status/check: nothing was attempted */
+        RESULT_CLAIMED,  /* moved onto the VFIO driver by this run */
+        RESULT_ALREADY,  /* was on the VFIO driver already */
+        RESULT_PLANNED,  /* --dry-run: would be claimed */
+        RESULT_REFUSED,  /* left alone on purpose, see reason */
+        RESULT_FAILED,   /* tried, did not end on the VFIO driver */
+        RESULT_STUCK,    /* a kernel write did not return in time */
+        RESULT_RELEASED, /* given back to the host */
+        _RESULT_MAX,
+        _RESULT_INVALID = -EINVAL,
+} Result;
+
+typedef enum Severity {
+        SEVERITY_INFO,
+        SEVERITY_WARNING,
+        SEVERITY_ERROR,
+} Severity;
+
+/* What a note is about. Codes are stable: they appear in JSON, in the journal and in the state file. */
+typedef enum NoteCode {
+        NOTE_BOOT_VGA,
+        NOTE_FIRMWARE_FRAMEBUFFER,
+        NOTE_NO_RESET,
+        NOTE_FORCED,
+        NOTE_RESET_METHOD,
+        NOTE_GROUP_NOT_VIABLE,
+        NOTE_NO_GROUP_NODE,
+        NOTE_IN_USE,
+        NOTE_NO_HOST_DRIVER,
+        NOTE_STILL_CONFIGURED,
+        NOTE_DRIVERCTL_OVERRIDE,
+        NOTE_CONFIG_INVALID,
+        NOTE_IOMMU_OFF,
+        NOTE_NO_INTERRUPT_REMAPPING,
+        NOTE_IOMMU_BACKEND,
+        NOTE_VENDOR_IDS_CMDLINE,
+        NOTE_VENDOR_IDS_MODPROBE,
+        NOTE_INITRAMFS_NOTE,
+        _NOTE_CODE_MAX,
+        _NOTE_CODE_INVALID = -EINVAL,
+} NoteCode;
+
+typedef struct Note {
+        Severity severity;
+        NoteCode code;
+        char *message;
+        char *fix;
+} Note;
+
+typedef struct NoteList {
+        Note *notes;
+        size_t n;
+} NoteList;
+
+typedef struct DeviceReport {
+        const DeviceSection *section;
+        char name[PCI_ADDRESS_MAX];
+        bool sibling; /* added by functions = all */
+        bool domain_given;
+        const char *wanted_driver;
+        PciDevice *dev; /* NULL when there is no device at that address */
+        char *driver_before;
+        Result result;
+        Reason reason;
+        char *message;
+        char *fix;
+        NoteList notes;
+        PciDeviceList group;
+        bool group_viable;
+        char *group_blockers; /* "0000:01:00.1 (snd_hda_intel)" */
+        char *mounts;         /* filesystems on this controller */
+        uint64_t usec;
+} DeviceReport;
+
+typedef struct Run {
+        const char *root;
+        const Config *config;
+        HostFacts facts;
+        DeviceReport *devices;
+        size_t n_devices;
+        NoteList notes; /* about the host, not one device */
+        int lock_fd;
+} Run;
+
+const char *reason_to_string(Reason r);
+const char *result_to_string(Result r);
+const char *severity_to_string(Severity s);
+const char *note_code_to_string(NoteCode c);
+/* The enum values back from their names (the state file): _*_INVALID for a name this version does not know. */
+Reason reason_from_string(const char *s);
+Result result_from_string(const char *s);
+NoteCode note_code_from_string(const char *s);
+
+/* The configured functions (functions = all expanded), in the order of the file, and the host's facts. */
+int run_init(Run *run, const char *root, const Config *config, HostFactsFlags flags);
+void run_done(Run *run);
+#define _cleanup_run_ _cleanup_(run_done)
+
+/* Add the function at A to the run, unless it is there already. */
+int run_add_device(Run *run, const DeviceSection *s, const PciAddress *a, bool sibling, bool domain_given);
+void device_report_done(DeviceReport *d);
+
+/* Is this device where it should be (apply/status) or able to get there (check)? */
+bool device_report_ok(const DeviceReport *d);
+Severity device_report_severity(const DeviceReport *d);
+
+/* Takes MESSAGE and FIX, also on failure. */
+int note_add(NoteList *l, Severity sev, NoteCode code, char *message, char *fix);
+void note_list_done(NoteList *l);
+bool note_list_has(const NoteList *l, NoteCode code);
+/* Drop the notes with CODE from L. */
+void note_list_drop(NoteList *l, NoteCode code);
+
+/* What the configuration calls itself and the device, for messages. */
+const char *run_config_path(const Run *run);
+const char *device_report_label(const DeviceReport *d);
+/* The per-device time limit for kernel writes and module loads. */
+unsigned run_timeout_msec(const Run *run);
