@@ -3,7 +3,7 @@
 #
 # Usage: boot.sh --root DIR [options]
 #   --root DIR       guest root (modified: the probe is installed into it)
-#   --probe SCRIPT   guest-side script; its output is framed on the serial console
+#   --probe SCRIPT   guest-side script; its output is framed on the second serial port (ttyS1)
 #                    (default: print the kernel version)
 #   --append ARGS    extra kernel command line arguments (may be repeated)
 #   --initrd FILE    initramfs to boot (default: DIR/boot/initrd.img-KVER)
@@ -91,6 +91,7 @@ qemu=(qemu-system-x86_64
     -m "${VFIO_BIND_VM_MEM:-1024}" -smp "${VFIO_BIND_VM_SMP:-2}"
     -display none -monitor none -parallel none -no-reboot
     -chardev "file,id=ser0,path=$workdir/serial.raw" -serial chardev:ser0
+    -chardev "file,id=ser1,path=$workdir/probe.raw" -serial chardev:ser1
     -vga std -audiodev none,id=snd0
     -device pcie-root-port,id=rp1,chassis=1,slot=1
     -device bochs-display,bus=rp1,addr=00.0,multifunction=on
@@ -116,23 +117,25 @@ timeout -k 5 "$timeout" "${qemu[@]}" </dev/null >"$workdir/qemu.out" 2>&1 || qem
 exec 8>&-
 boot_time=$(vm_elapsed "$t0")
 tr -d '\r' <"$workdir/serial.raw" >"$log"
+probe_log=$workdir/probe.log
+tr -d '\r' <"$workdir/probe.raw" >"$probe_log" 2>/dev/null || : >"$probe_log"
 vm_log "QEMU exited with $qemu_rc after $boot_time s (serial log: $log)"
 [[ ${VFIO_BIND_VM_VERBOSE:-0} == 1 ]] && cat "$log" >&2
 ((qemu_rc == 124)) && vm_log "timed out after $timeout s"
 [[ -s $workdir/qemu.out ]] && sed 's/^/[qemu] /' "$workdir/qemu.out" >&2
 
-read -r probe_start probe_end < <(vm_probe_times "$log" "$token"; echo "- -") || true
+read -r probe_start probe_end < <(vm_probe_times "$probe_log" "$token"; echo "- -") || true
 power_down=$(sed -n 's/^\[ *\([0-9.]*\)\] reboot: Power down$/\1/p' "$log" | tail -n1)
 vm_log "guest uptime: probe started ${probe_start:--} s, ended ${probe_end:--} s, power down ${power_down:--} s"
 
 section=$workdir/probe.out
-if ! vm_extract "$log" "$token" >"$section"; then
-    vm_log "no complete probe output in the serial log"
+if ! vm_extract "$probe_log" "$token" >"$section"; then
+    vm_log "no complete probe output on the probe's serial port"
     vm_log_tail "$log" 80
     exit 2
 fi
 if [[ -n $out ]]; then cp "$section" "$out"; else cat "$section"; fi
-rc=$(vm_probe_status "$log" "$token")
+rc=$(vm_probe_status "$probe_log" "$token")
 if [[ $rc != 0 ]]; then
     vm_log "the probe exited with $rc"
     vm_log_tail "$log" 80

@@ -141,7 +141,7 @@ vm_copy_root() {
     cp -a --reflink=auto "$src" "$dst"
 }
 
-# Print the section of a serial log between the probe markers of TOKEN. Fails when the
+# Print the section of the probe's serial log between the markers of TOKEN. Fails when the
 # section is missing or incomplete. The probe's exit status is on the END line.
 vm_extract() {
     local log=$1 token=$2
@@ -175,7 +175,9 @@ vm_log_tail() {
 # Install the probe into a guest root (SCRIPT as /usr/lib/vfio-bind-vm/probe, this suite's
 # probes/ directory as /usr/lib/vfio-bind-vm/probes/): a target the kernel command line starts
 # (systemd.unit=vfio-bind-vm.target), and a unit ordered after multi-user.target that runs
-# SCRIPT, prints its output on /dev/ttyS0 between the markers of TOKEN and powers off.
+# SCRIPT, prints its output on /dev/ttyS1 between the markers of TOKEN and powers off. ttyS1 is
+# the probe's alone (the kernel's console is ttyS0): nothing the kernel or systemd prints can cut
+# into the section, however slow the machine.
 VM_TEST_TARGET=vfio-bind-vm.target
 vm_install_probe() {
     local root=$1 script=$2 token=$3 dir=$1/usr/lib/vfio-bind-vm
@@ -187,14 +189,12 @@ vm_install_probe() {
     echo "$token" >"$dir/token"
     cat >"$dir/run-probe" <<'PROBE'
 #!/bin/bash
-# Runs the test's probe and frames its output for the host. Kernel messages and systemd's
-# status lines are silenced first so that they do not interleave with the section.
-dmesg --console-level 1 2>/dev/null || true
-kill -s SIGRTMIN+21 1 2>/dev/null || true
+# Runs the test's probe and frames its output for the host on the second serial port, which
+# carries nothing else.
 token=$(cat /usr/lib/vfio-bind-vm/token)
 # multi-user.target does not wait for coldplug to finish: let pending binds happen first.
 udevadm settle --timeout=60 2>/dev/null || true
-exec </dev/null >/dev/ttyS0 2>&1
+exec </dev/null >/dev/ttyS1 2>&1
 read -r start _ </proc/uptime
 echo "==== VFIO-BIND-VM BEGIN $token ===="
 /usr/lib/vfio-bind-vm/probe
