@@ -66,6 +66,21 @@ START_TEST(test_writable_config_refused) {
 }
 END_TEST
 
+START_TEST(test_fifo_config_refused_at_once) {
+        /* Nothing ever writes into the FIFO: reading it would block check, apply and boot for ever. */
+        _cleanup_free_ char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
+        char path[4096];
+        scenario_write_config("");
+        snprintf(path, sizeof(path), "%s/etc/vfio-bind.conf", scenario_root);
+        ck_assert_int_eq(unlink(path), 0);
+        ck_assert_int_eq(mkfifo(path, 0644), 0);
+        ck_assert_int_eq(scenario_tool(&out, &err, "check", NULL), 2);
+        assert_contains(err, "is a FIFO, not a regular file");
+        ck_assert_int_eq(scenario_tool(&out2, &err2, "check", "--config", "/dev/zero", NULL), 2);
+        assert_contains(err2, "/dev/zero is a character device, not a regular file");
+}
+END_TEST
+
 START_TEST(test_check_then_status_json) {
         _cleanup_free_ char *check = NULL, *before = NULL, *after = NULL, *apply = NULL;
         scenario_write_config("[gpu]\naddress = 01:00.0\nfunctions = all\n");
@@ -128,6 +143,7 @@ int main(void) {
         tcase_add_test(tc, test_missing_config_is_nothing_to_do);
         tcase_add_test(tc, test_config_errors_name_file_and_line);
         tcase_add_test(tc, test_writable_config_refused);
+        tcase_add_test(tc, test_fifo_config_refused_at_once);
         tcase_add_test(tc, test_check_then_status_json);
         tcase_add_test(tc, test_status_table_is_aligned_without_color);
         tcase_add_test(tc, test_release_named_address_only);
