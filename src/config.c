@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <ctype.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 
@@ -9,9 +8,13 @@
 #include "fileio.h"
 #include "macro.h"
 
-/* inih cuts longer lines and names silently; we reject them ourselves with a line number. */
-#define LINE_MAX_BYTES 190
+/* The kernel's MODULE_NAME_LEN is 56 with its NUL; a variant driver registers under its module's name. */
 #define NAME_MAX_BYTES 50
+#define DRIVER_NAME_MAX 55
+
+/* Far beyond any real file (20,000 sections fit in 1 MiB); it only bounds what a mistake makes us read. */
+#define CONFIG_SIZE_MAX (16u * 1024u * 1024u)
+#define SYMLINKS_MAX 32
 
 enum {
         KEY_ADDRESS = 1u << 0,
@@ -24,25 +27,41 @@ enum {
         KEY_TIMEOUT = 1u << 7,
 };
 
+/* Open addressing over 64-bit keys; A and B say where the key was seen (section, address or line). */
+typedef struct IndexEntry {
+        uint64_t key;
+        size_t a;
+        size_t b;
+        bool used;
+} IndexEntry;
+
+typedef struct Index {
+        IndexEntry *entries;
+        size_t n;
+        size_t capacity; /* a power of two, at most half full */
+} Index;
+
 typedef struct ParseState {
         Config *config;
         const char *text;
         size_t size;
         size_t offset;
         unsigned line;
+        char *line_buf;
+        size_t line_buf_size;
         bool in_global;
+        bool skipping; /* inside a section whose name was refused: its keys are not ours to judge */
+        bool global_broken;
         unsigned global_line;
         unsigned global_keys;
         DeviceSection *section; /* NULL before the first section and inside [global] */
+        Index names;            /* hash of a section name -> section index */
+        Index addresses;        /* packed address -> section index, address index */
         int oom;
 } ParseState;
 
 const char *device_section_driver(const DeviceSection *s) {
         return s->driver ?: DEFAULT_VFIO_DRIVER;
-}
-
-const char *group_policy_to_string(GroupPolicy p) {
-        return p == GROUP_POLICY_REFUSE ? "refuse" : "warn";
 }
 
 uint64_t config_hash_bytes(const char *data, size_t size) {
@@ -53,6 +72,77 @@ uint64_t config_hash_bytes(const char *data, size_t size) {
                 h *= 0x100000001b3ULL;
         }
         return h;
+}
+
+static uint64_t mix64(uint64_t k) {
+        /* splitmix64's finaliser: packed addresses differ only in a few low bits. */
+        k ^= k >> 30;
+        k *= 0xbf58476d1ce4e5b9ULL;
+        k ^= k >> 27;
+        k *= 0x94d049bb133111ebULL;
+        return k ^ (k >> 31);
+}
+
+static void index_free(Index *idx) {
+        free(idx->entries);
+        *idx = (Index) {};
+}
+
+static int index_add(Index *idx, uint64_t key, size_t a, size_t b) {
+        if ((idx->n + 1) * 2 > idx->capacity) {
+                size_t capacity = idx->capacity ? idx->capacity * 2 : 64;
+                IndexEntry *entries = calloc(capacity, sizeof(*entries));
+                if (!entries)
+                        return -ENOMEM;
+                for (size_t i = 0; i < idx->capacity; i++) {
+                        if (!idx->entries[i].used)
+                                continue;
+                        size_t pos = mix64(idx->entries[i].key) & (capacity - 1);
+                        while (entries[pos].used)
+                                pos = (pos + 1) & (capacity - 1);
+                        entries[pos] = idx->entries[i];
+                }
+                free(idx->entries);
+                idx->entries = entries;
+                idx->capacity = capacity;
+        }
+        size_t pos = mix64(key) & (idx->capacity - 1);
+        while (idx->entries[pos].used)
+                pos = (pos + 1) & (idx->capacity - 1);
+        idx->entries[pos] = (IndexEntry) { .key = key, .a = a, .b = b, .used = true };
+        idx->n++;
+        return 0;
+}
+
+/* Entries with KEY one after another: start with *cursor = SIZE_MAX, stop at NULL. */
+static const IndexEntry *index_next(const Index *idx, uint64_t key, size_t *cursor) {
+        if (idx->capacity == 0)
+                return NULL;
+        size_t pos = *cursor == SIZE_MAX ? mix64(key) & (idx->capacity - 1) : (*cursor + 1) & (idx->capacity - 1);
+        for (; idx->entries[pos].used; pos = (pos + 1) & (idx->capacity - 1))
+                if (idx->entries[pos].key == key) {
+                        *cursor = pos;
+                        return &idx->entries[pos];
+                }
+        return NULL;
+}
+
+static uint64_t address_key(const PciAddress *a) {
+        return ((uint64_t) a->domain << 16) | ((uint64_t) a->bus << 8) | ((uint64_t) a->slot << 3) | a->function;
+}
+
+static uint64_t slot_key(const PciAddress *a) {
+        return address_key(a) >> 3;
+}
+
+/* Arrays grow one element at a time in the parser; doubling at powers of two keeps that linear. */
+static void *grow_array(void *p, size_t n, size_t element_size) {
+        if (n >= 4 && (n & (n - 1)) != 0)
+                return p;
+        size_t capacity = n < 4 ? 4 : n * 2;
+        if (n >= 4 && capacity > SIZE_MAX / element_size)
+                return NULL;
+        return realloc(p, capacity * element_size);
 }
 
 _printf_(3, 4) static void add_error(ParseState *st, unsigned line, const char *fmt, ...) {
@@ -68,7 +158,7 @@ _printf_(3, 4) static void add_error(ParseState *st, unsigned line, const char *
         }
         va_end(ap);
 
-        ConfigError *e = realloc(c->errors, (c->n_errors + 1) * sizeof(*e));
+        ConfigError *e = grow_array(c->errors, c->n_errors, sizeof(*e));
         if (!e) {
                 free(msg);
                 st->oom = -ENOMEM;
@@ -78,12 +168,17 @@ _printf_(3, 4) static void add_error(ParseState *st, unsigned line, const char *
         c->errors[c->n_errors++] = (ConfigError) { .line = line, .message = msg };
         if (st->section)
                 st->section->invalid = true;
+        if (st->in_global)
+                st->global_broken = true;
 }
 
-static DeviceSection *find_section(Config *c, const char *name) {
-        for (size_t i = 0; i < c->n_sections; i++)
-                if (streq(c->sections[i].name, name))
-                        return &c->sections[i];
+static DeviceSection *find_section(ParseState *st, const char *name) {
+        Config *c = st->config;
+        size_t cursor = SIZE_MAX;
+        uint64_t key = config_hash_bytes(name, strlen(name));
+        for (const IndexEntry *e; (e = index_next(&st->names, key, &cursor));)
+                if (streq(c->sections[e->a].name, name))
+                        return &c->sections[e->a];
         return NULL;
 }
 
@@ -101,33 +196,37 @@ static void begin_section(ParseState *st, const char *name) {
 
         st->section = NULL;
         st->in_global = false;
+        st->skipping = false;
 
         if (strlen(name) > NAME_MAX_BYTES) {
                 add_error(st, st->line, "section name is longer than %d characters", NAME_MAX_BYTES);
-                st->in_global = true; /* swallow its keys without creating a device */
-                st->global_keys = ~0u;
+                st->skipping = true; /* swallow its keys without creating a device */
                 return;
         }
         if (streq(name, "global")) {
+                st->in_global = true;
                 if (st->global_line > 0)
                         add_error(st, st->line, "section [global] already started at line %u", st->global_line);
-                st->in_global = true;
                 st->global_line = st->global_line ?: st->line;
                 return;
         }
 
-        /* Look before growing the array: realloc may move every section. */
-        DeviceSection *old = find_section(c, name);
+        DeviceSection *old = find_section(st, name);
         unsigned old_line = old ? old->line : 0;
-        DeviceSection *s = realloc(c->sections, (c->n_sections + 1) * sizeof(*s));
+        DeviceSection *s = grow_array(c->sections, c->n_sections, sizeof(*s));
         if (!s) {
                 st->oom = -ENOMEM;
                 return;
         }
         c->sections = s;
-        s = &c->sections[c->n_sections++];
+        s = &c->sections[c->n_sections];
         *s = (DeviceSection) { .line = st->line, .name = strdup(name) };
-        if (!s->name)
+        if (!s->name) {
+                st->oom = -ENOMEM;
+                return;
+        }
+        c->n_sections++;
+        if (!old && index_add(&st->names, config_hash_bytes(name, strlen(name)), c->n_sections - 1, 0) < 0)
                 st->oom = -ENOMEM;
         st->section = s;
 
@@ -137,100 +236,6 @@ static void begin_section(ParseState *st, const char *name) {
         else if (!valid_label(name))
                 add_error(st, st->line,
                           "section name '%s' may only contain letters, digits and _ - . : @", name);
-}
-
-/* Prepare one line for inih: leading white space would turn it into a continuation of the previous value
- * (inih's multi-line mode), "#" after white space starts a comment, and malformed lines are reported here
- * with their number and then handed over blank so inih does not stop at them. */
-static char *reader(char *str, int num, void *stream) {
-        ParseState *st = stream;
-        const char *p, *eol;
-        size_t len;
-
-        if (st->offset >= st->size)
-                return NULL;
-
-        p = st->text + st->offset;
-        eol = memchr(p, '\n', st->size - st->offset);
-        len = eol ? (size_t) (eol - p) : st->size - st->offset;
-        st->offset += len + (eol ? 1 : 0);
-        st->line++;
-
-        str[0] = 0;
-        if (len > LINE_MAX_BYTES) {
-                add_error(st, st->line, "line is longer than %d characters", LINE_MAX_BYTES);
-                return str;
-        }
-
-        char line[LINE_MAX_BYTES + 1];
-        memcpy(line, p, len);
-        line[len] = 0;
-        if (strlen(line) != len) {
-                add_error(st, st->line, "line contains a NUL byte");
-                return str;
-        }
-
-        /* Strip CR, leading and trailing white space, and end-of-line comments. */
-        char *s = line;
-        while (isspace((unsigned char) *s))
-                s++;
-        for (char *q = s; *q; q++)
-                if ((*q == '#' || *q == ';') && (q == s || isspace((unsigned char) q[-1]))) {
-                        *q = 0;
-                        break;
-                }
-        char *end = s + strlen(s);
-        while (end > s && isspace((unsigned char) end[-1]))
-                *--end = 0;
-
-        if (*s == 0)
-                return str;
-
-        if (*s == '[') {
-                if (end[-1] != ']') {
-                        add_error(st, st->line, "expected ']' at the end of the section header");
-                        return str;
-                }
-                end[-1] = 0;
-                char *name = s + 1;
-                while (isspace((unsigned char) *name))
-                        name++;
-                char *ne = name + strlen(name);
-                while (ne > name && isspace((unsigned char) ne[-1]))
-                        *--ne = 0;
-                if (!*name) {
-                        add_error(st, st->line, "empty section name");
-                        return str;
-                }
-                begin_section(st, name);
-                snprintf(str, num, "[%s]", strlen(name) > NAME_MAX_BYTES ? "overlong" : name);
-                return str;
-        }
-
-        char *eq = strchr(s, '=');
-        if (!eq) {
-                add_error(st, st->line, "expected 'key = value' or '[section]', got '%s'", s);
-                return str;
-        }
-        char *key_end = eq;
-        while (key_end > s && isspace((unsigned char) key_end[-1]))
-                key_end--;
-        if (key_end == s) {
-                add_error(st, st->line, "expected a key before '='");
-                return str;
-        }
-        if ((size_t) (key_end - s) > NAME_MAX_BYTES) {
-                add_error(st, st->line, "key is longer than %d characters", NAME_MAX_BYTES);
-                return str;
-        }
-        if (!st->section && !st->in_global) {
-                add_error(st, st->line, "key '%.*s' outside of any section; start a device with [label]",
-                          (int) (key_end - s), s);
-                return str;
-        }
-
-        snprintf(str, num, "%s\n", s);
-        return str;
 }
 
 static bool parse_bool(const char *v, bool *ret) {
@@ -263,46 +268,72 @@ static bool parse_id_pair(const char *v, uint16_t *ret_vendor, uint16_t *ret_dev
         return true;
 }
 
-static bool valid_driver_name(const char *v) {
-        if (!*v || strlen(v) > 64)
-                return false;
-        for (; *v; v++)
-                if (!isalnum((unsigned char) *v) && *v != '_' && *v != '-')
-                        return false;
-        return true;
+static bool has_suffix(const char *s, const char *suffix) {
+        size_t n = strlen(s), m = strlen(suffix);
+        return n >= m && streq(s + n - m, suffix);
 }
 
-static bool valid_reset_methods(const char *v) {
+/* driver_override must name a driver exactly as it registers. Only VFIO drivers give a device to VMs:
+ * vfio-pci itself, or a variant driver, which registers under its module name, by convention
+ * <vendor>_vfio_pci (mlx5_vfio_pci, hisi_acc_vfio_pci). Anything else would hand the device to another
+ * host driver. Returns the name to write, or NULL. */
+static const char *vfio_driver_name(const char *v) {
+        if (streq(v, "vfio-pci") || streq(v, "vfio_pci")) /* the module's spelling of the same driver */
+                return DEFAULT_VFIO_DRIVER;
+        if (strlen(v) > DRIVER_NAME_MAX || !has_suffix(v, "_vfio_pci") || streq(v, "_vfio_pci"))
+                return NULL;
+        for (const char *p = v; *p; p++)
+                if (!islower((unsigned char) *p) && !isdigit((unsigned char) *p) && *p != '_')
+                        return NULL;
+        return v;
+}
+
+/* The man page lets methods be separated by commas too; the kernel's reset_method takes them separated by
+ * single spaces, and refuses the whole write for one unknown name. */
+static void parse_reset_methods(ParseState *st, DeviceSection *s, const char *value) {
         static const char *const methods[] = { "device_specific", "acpi", "flr", "af_flr", "pm", "bus", "cxl_bus" };
-        _cleanup_free_ char *copy = strdup(v);
+        _cleanup_free_ char *copy = strdup(value), *joined = NULL;
+        bool seen[ELEMENTSOF(methods)] = {};
+        size_t len = 0;
         char *save = NULL;
-        size_t n = 0;
 
-        if (!copy)
-                return false;
-        for (char *tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save), n++) {
-                bool known = false;
-                for (size_t i = 0; i < ELEMENTSOF(methods); i++)
-                        known = known || streq(tok, methods[i]);
-                if (!known)
-                        return false;
+        if (!copy || !(joined = malloc(strlen(value) + 1))) {
+                st->oom = -ENOMEM;
+                return;
         }
-        return n > 0;
-}
-
-static bool address_already_named(ParseState *st, const PciAddress *a, const char **ret_section, unsigned *ret_line) {
-        Config *c = st->config;
-        for (size_t i = 0; i < c->n_sections; i++)
-                for (size_t j = 0; j < c->sections[i].n_addresses; j++)
-                        if (pci_address_equal(&c->sections[i].addresses[j], a)) {
-                                *ret_section = c->sections[i].name;
-                                *ret_line = c->sections[i].address_lines[j];
-                                return true;
-                        }
-        return false;
+        for (char *tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+                size_t i;
+                for (i = 0; i < ELEMENTSOF(methods); i++)
+                        if (streq(tok, methods[i]))
+                                break;
+                if (i == ELEMENTSOF(methods)) {
+                        add_error(st, st->line,
+                                  "reset_method: unknown method '%s'; known methods: device_specific, acpi, flr, "
+                                  "af_flr, pm, bus, cxl_bus",
+                                  tok);
+                        return;
+                }
+                if (seen[i]) {
+                        add_error(st, st->line, "reset_method: '%s' is listed twice", tok);
+                        return;
+                }
+                seen[i] = true;
+                if (len > 0)
+                        joined[len++] = ' ';
+                memcpy(joined + len, tok, strlen(tok));
+                len += strlen(tok);
+        }
+        if (len == 0) {
+                add_error(st, st->line, "reset_method needs at least one method, e.g. flr");
+                return;
+        }
+        joined[len] = 0;
+        free(s->reset_method);
+        s->reset_method = TAKE_PTR(joined);
 }
 
 static void parse_addresses(ParseState *st, DeviceSection *s, const char *value) {
+        Config *c = st->config;
         _cleanup_free_ char *copy = strdup(value);
         char *save = NULL;
         size_t n = 0;
@@ -312,10 +343,8 @@ static void parse_addresses(ParseState *st, DeviceSection *s, const char *value)
                 return;
         }
         for (char *tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save), n++) {
-                PciAddress a;
-                const char *other;
-                unsigned other_line;
                 char buf[PCI_ADDRESS_MAX];
+                PciAddress a;
 
                 if (pci_address_parse(tok, &a) < 0) {
                         add_error(st, st->line,
@@ -324,29 +353,36 @@ static void parse_addresses(ParseState *st, DeviceSection *s, const char *value)
                                   tok);
                         continue;
                 }
-                if (address_already_named(st, &a, &other, &other_line)) {
+                size_t cursor = SIZE_MAX;
+                const IndexEntry *e = index_next(&st->addresses, address_key(&a), &cursor);
+                if (e) {
+                        const DeviceSection *other = &c->sections[e->a];
                         add_error(st, st->line, "%s is already named in [%s] at line %u; name each function once",
-                                  pci_address_format(&a, buf), other, other_line);
+                                  pci_address_format(&a, buf), other->name, other->address_lines[e->b]);
                         continue;
                 }
-                PciAddress *arr = realloc(s->addresses, (s->n_addresses + 1) * sizeof(*arr));
+                PciAddress *arr = grow_array(s->addresses, s->n_addresses, sizeof(*arr));
                 if (!arr) {
                         st->oom = -ENOMEM;
                         return;
                 }
                 s->addresses = arr;
-                unsigned *lines = realloc(s->address_lines, (s->n_addresses + 1) * sizeof(*lines));
+                unsigned *lines = grow_array(s->address_lines, s->n_addresses, sizeof(*lines));
                 if (!lines) {
                         st->oom = -ENOMEM;
                         return;
                 }
                 s->address_lines = lines;
-                bool *given = realloc(s->address_domain_given, (s->n_addresses + 1) * sizeof(*given));
+                bool *given = grow_array(s->address_domain_given, s->n_addresses, sizeof(*given));
                 if (!given) {
                         st->oom = -ENOMEM;
                         return;
                 }
                 s->address_domain_given = given;
+                if (index_add(&st->addresses, address_key(&a), (size_t) (s - c->sections), s->n_addresses) < 0) {
+                        st->oom = -ENOMEM;
+                        return;
+                }
                 s->addresses[s->n_addresses] = a;
                 s->address_lines[s->n_addresses] = st->line;
                 s->address_domain_given[s->n_addresses] = pci_address_has_domain(tok);
@@ -367,9 +403,6 @@ static bool mark_key(ParseState *st, unsigned *seen, unsigned key, const char *n
 
 static void handle_global(ParseState *st, const char *name, const char *value) {
         Config *c = st->config;
-
-        if (st->global_keys == ~0u)
-                return; /* inside an overlong section name: already reported */
 
         if (streq(name, "nonviable_group")) {
                 if (!mark_key(st, &st->global_keys, KEY_GROUP_POLICY, name))
@@ -402,6 +435,7 @@ static void handle_device(ParseState *st, DeviceSection *s, const char *name, co
         } else if (streq(name, "functions")) {
                 if (!mark_key(st, &s->seen_keys, KEY_FUNCTIONS, name))
                         return;
+                s->functions_line = st->line;
                 if (streq(value, "all"))
                         s->all_functions = true;
                 else if (streq(value, "listed"))
@@ -419,10 +453,13 @@ static void handle_device(ParseState *st, DeviceSection *s, const char *name, co
         } else if (streq(name, "driver")) {
                 if (!mark_key(st, &s->seen_keys, KEY_DRIVER, name))
                         return;
-                if (!valid_driver_name(value))
-                        add_error(st, st->line, "driver must be a kernel driver name such as vfio-pci, got '%s'",
+                const char *driver = vfio_driver_name(value);
+                if (!driver)
+                        add_error(st, st->line,
+                                  "driver must be vfio-pci or a VFIO variant driver, whose name ends in _vfio_pci "
+                                  "(e.g. mlx5_vfio_pci), got '%s'",
                                   value);
-                else if (!(s->driver = strdup(value)))
+                else if (!(s->driver = strdup(driver)))
                         st->oom = -ENOMEM;
         } else if (streq(name, "force")) {
                 if (!mark_key(st, &s->seen_keys, KEY_FORCE, name))
@@ -432,13 +469,7 @@ static void handle_device(ParseState *st, DeviceSection *s, const char *name, co
         } else if (streq(name, "reset_method")) {
                 if (!mark_key(st, &s->seen_keys, KEY_RESET_METHOD, name))
                         return;
-                if (!valid_reset_methods(value))
-                        add_error(st, st->line,
-                                  "reset_method must list methods from device_specific, acpi, flr, af_flr, pm, bus, "
-                                  "cxl_bus, got '%s'",
-                                  value);
-                else if (!(s->reset_method = strdup(value)))
-                        st->oom = -ENOMEM;
+                parse_reset_methods(st, s, value);
         } else
                 add_error(st, st->line,
                           "unknown key '%s' in [%s]; known keys: address, functions, expect, driver, force, "
@@ -446,19 +477,158 @@ static void handle_device(ParseState *st, DeviceSection *s, const char *name, co
                           name, s->name);
 }
 
-static int handler(void *user, const char *section, const char *name, const char *value) {
-        ParseState *st = user;
+static void parse_line(ParseState *st, char *line) {
+        /* Leading and trailing white space go, and so does a comment: '#' or ';' at the start or after white
+         * space. An indented line is an ordinary line, never the continuation of the one before. */
+        char *s = line;
+        while (isspace((unsigned char) *s))
+                s++;
+        for (char *q = s; *q; q++)
+                if ((*q == '#' || *q == ';') && (q == s || isspace((unsigned char) q[-1]))) {
+                        *q = 0;
+                        break;
+                }
+        char *end = s + strlen(s);
+        while (end > s && isspace((unsigned char) end[-1]))
+                *--end = 0;
 
-        if (!*value) {
-                add_error(st, st->line, "key '%s' has no value", name);
-                return 1;
+        if (*s == 0)
+                return;
+
+        if (*s == '[') {
+                if (end[-1] != ']') {
+                        add_error(st, st->line, "expected ']' at the end of the section header");
+                        return;
+                }
+                end[-1] = 0;
+                char *name = s + 1;
+                while (isspace((unsigned char) *name))
+                        name++;
+                char *ne = name + strlen(name);
+                while (ne > name && isspace((unsigned char) ne[-1]))
+                        *--ne = 0;
+                if (!*name) {
+                        add_error(st, st->line, "empty section name");
+                        return;
+                }
+                begin_section(st, name);
+                return;
         }
-        if (st->in_global)
-                handle_global(st, name, value);
-        else if (st->section)
-                handle_device(st, st->section, name, value);
-        /* Always continue: every error in the file is reported, not only the first. */
-        return 1;
+
+        char *eq = strchr(s, '=');
+        if (!eq) {
+                add_error(st, st->line, "expected 'key = value' or '[section]', got '%s'", s);
+                return;
+        }
+        char *key_end = eq;
+        while (key_end > s && isspace((unsigned char) key_end[-1]))
+                key_end--;
+        if (key_end == s) {
+                add_error(st, st->line, "expected a key before '='");
+                return;
+        }
+        if ((size_t) (key_end - s) > NAME_MAX_BYTES) {
+                add_error(st, st->line, "key is longer than %d characters", NAME_MAX_BYTES);
+                return;
+        }
+        if (st->skipping)
+                return; /* the section header was refused already */
+        if (!st->section && !st->in_global) {
+                add_error(st, st->line, "key '%.*s' outside of any section; start a device with [label]",
+                          (int) (key_end - s), s);
+                return;
+        }
+        *key_end = 0;
+        char *value = eq + 1;
+        while (isspace((unsigned char) *value))
+                value++;
+
+        if (!*value)
+                add_error(st, st->line, "key '%s' has no value", s);
+        else if (st->in_global)
+                handle_global(st, s, value);
+        else
+                handle_device(st, st->section, s, value);
+}
+
+/* The next line into st->line_buf, NUL-terminated; false at the end of the text. */
+static bool next_line(ParseState *st) {
+        if (st->offset >= st->size)
+                return false;
+
+        const char *p = st->text + st->offset;
+        const char *eol = memchr(p, '\n', st->size - st->offset);
+        size_t len = eol ? (size_t) (eol - p) : st->size - st->offset;
+        st->offset += len + (eol ? 1 : 0);
+        st->line++;
+
+        if (len + 1 > st->line_buf_size) {
+                char *b = realloc(st->line_buf, len + 1);
+                if (!b) {
+                        st->oom = -ENOMEM;
+                        return false;
+                }
+                st->line_buf = b;
+                st->line_buf_size = len + 1;
+        }
+        memcpy(st->line_buf, p, len);
+        st->line_buf[len] = 0;
+        if (strlen(st->line_buf) != len) {
+                add_error(st, st->line, "line contains a NUL byte");
+                st->line_buf[0] = 0;
+        }
+        return true;
+}
+
+/* "functions = all" takes every function of the slot: a sibling named in another section is named twice. */
+static void check_slots_taken_whole(ParseState *st) {
+        Config *c = st->config;
+        Index whole = {};
+        char buf[PCI_ADDRESS_MAX];
+
+        for (size_t i = 0; i < c->n_sections; i++) {
+                const DeviceSection *s = &c->sections[i];
+                if (!s->all_functions)
+                        continue;
+                for (size_t j = 0; j < s->n_addresses; j++)
+                        if (index_add(&whole, slot_key(&s->addresses[j]), i, j) < 0) {
+                                st->oom = -ENOMEM;
+                                goto finish;
+                        }
+        }
+        if (whole.n == 0)
+                goto finish;
+
+        for (size_t i = 0; i < c->n_sections; i++)
+                for (size_t j = 0; j < c->sections[i].n_addresses; j++) {
+                        DeviceSection *s = &c->sections[i];
+                        size_t cursor = SIZE_MAX;
+                        for (const IndexEntry *e; (e = index_next(&whole, slot_key(&s->addresses[j]), &cursor));) {
+                                if (e->a == i)
+                                        continue;
+                                DeviceSection *owner = &c->sections[e->a];
+                                /* Report it where the second mention is, like any other duplicate. */
+                                if (owner->functions_line < s->address_lines[j]) {
+                                        st->section = s;
+                                        add_error(st, s->address_lines[j],
+                                                  "%s is already taken by [%s] with 'functions = all' at line %u; "
+                                                  "name each function once",
+                                                  pci_address_format(&s->addresses[j], buf), owner->name,
+                                                  owner->functions_line);
+                                } else {
+                                        st->section = owner;
+                                        add_error(st, owner->functions_line,
+                                                  "'functions = all' takes %s, already named in [%s] at line %u; "
+                                                  "name each function once",
+                                                  pci_address_format(&s->addresses[j], buf), s->name,
+                                                  s->address_lines[j]);
+                                }
+                                break;
+                        }
+                }
+finish:
+        st->section = NULL;
+        index_free(&whole);
 }
 
 static void check_sections_complete(ParseState *st) {
@@ -474,17 +644,22 @@ static void check_sections_complete(ParseState *st) {
         st->section = NULL;
 }
 
-int config_parse_string(const char *path, const char *text, size_t size, Config **ret) {
+static Config *config_new(const char *path) {
         Config *c = calloc(1, sizeof(*c));
         if (!c)
-                return -ENOMEM;
+                return NULL;
         c->timeout_sec = DEFAULT_DEVICE_TIMEOUT_SEC;
         c->group_policy = GROUP_POLICY_WARN;
         c->path = strdup(path);
-        if (!c->path) {
-                config_free(c);
+        if (!c->path)
+                return config_free(c);
+        return c;
+}
+
+int config_parse_string(const char *path, const char *text, size_t size, Config **ret) {
+        _cleanup_config_ Config *c = config_new(path);
+        if (!c)
                 return -ENOMEM;
-        }
         c->hash = config_hash_bytes(text, size);
 
         ParseState st = { .config = c, .text = text, .size = size };
@@ -492,111 +667,322 @@ int config_parse_string(const char *path, const char *text, size_t size, Config 
         if (size >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
                 st.offset = 3;
 
-        int r = ini_parse_stream(reader, &st, handler, &st);
-        if (st.oom < 0) {
-                config_free(c);
+        /* Every error in the file is reported, not only the first. */
+        while (st.oom == 0 && next_line(&st))
+                parse_line(&st, st.line_buf);
+        st.in_global = false;
+        st.skipping = false;
+        st.section = NULL;
+        if (st.oom == 0)
+                check_slots_taken_whole(&st);
+        if (st.oom == 0)
+                check_sections_complete(&st);
+
+        /* A mistake in [global] leaves its meaning unknown (a misspelt "refuse" must not become "warn"):
+         * nothing in the file is acted on until it is fixed. */
+        if (st.global_broken)
+                for (size_t i = 0; i < c->n_sections; i++)
+                        c->sections[i].invalid = true;
+
+        free(st.line_buf);
+        index_free(&st.names);
+        index_free(&st.addresses);
+        if (st.oom < 0)
                 return st.oom;
-        }
-        if (r > 0 && c->n_errors == 0)
-                add_error(&st, (unsigned) r, "cannot parse this line");
-        else if (r < 0 && c->n_errors == 0)
-                add_error(&st, 0, "cannot parse the file");
-        check_sections_complete(&st);
-        if (st.oom < 0) {
-                config_free(c);
-                return st.oom;
-        }
-        *ret = c;
+        *ret = TAKE_PTR(c);
         return 0;
 }
 
-/* Root acts on this file at boot: a file or directory that others can change would let them pick which
- * devices the host loses. Owners we trust: root, and whoever runs us (tests, unprivileged checks). */
-static int check_trusted(const char *path, const struct stat *st_file, char **ret_problem) {
-        _cleanup_free_ char *dir = strdup(path);
-        struct stat st_dir;
+static const char *file_type_name(mode_t mode) {
+        switch (mode & S_IFMT) {
+        case S_IFDIR:
+                return "a directory";
+        case S_IFIFO:
+                return "a FIFO";
+        case S_IFCHR:
+                return "a character device";
+        case S_IFBLK:
+                return "a block device";
+        case S_IFSOCK:
+                return "a socket";
+        default:
+                return "not a regular file";
+        }
+}
 
-        if (!dir)
-                return -ENOMEM;
-        if (st_file->st_uid != 0 && st_file->st_uid != geteuid())
-                return strdup_printf(ret_problem, "is owned by uid %u, not root", (unsigned) st_file->st_uid);
-        if (st_file->st_mode & (S_IWGRP | S_IWOTH))
-                return strdup_printf(ret_problem, "is writable by group or others (mode %04o); run chmod go-w",
-                                     (unsigned) (st_file->st_mode & 07777));
+/* Why a file, directory or symlink on the way to the config is not one root may act on; 0 and no
+ * *ret_problem when it is. Owners we trust: root, and TRUSTED_UID (whoever runs an unprivileged check). */
+static int component_problem(const struct stat *st, const char *shown, uid_t trusted_uid, char **ret_problem) {
+        const char *what = S_ISDIR(st->st_mode) ? "directory" : S_ISLNK(st->st_mode) ? "symlink" : "file";
 
-        char *slash = strrchr(dir, '/');
-        if (slash == dir)
-                slash[1] = 0;
-        else if (slash)
-                *slash = 0;
-        else
-                strcpy(dir, ".");
-        if (stat(dir, &st_dir) < 0)
+        if (st->st_uid != 0 && st->st_uid != trusted_uid)
+                return strdup_printf(ret_problem, "%s %s is owned by uid %u, not root", what, shown,
+                                     (unsigned) st->st_uid);
+        if (S_ISLNK(st->st_mode))
+                return 0; /* a symlink's own mode means nothing */
+        if (!(st->st_mode & (S_IWGRP | S_IWOTH)))
                 return 0;
-        if ((st_dir.st_mode & S_IWOTH) && !(st_dir.st_mode & S_ISVTX))
-                return strdup_printf(ret_problem, "is in directory %s, which anyone can write to", dir);
-        if (st_dir.st_uid != 0 && st_dir.st_uid != geteuid())
-                return strdup_printf(ret_problem, "is in directory %s, owned by uid %u, not root", dir,
-                                     (unsigned) st_dir.st_uid);
+        /* In a sticky directory of root's (/tmp) others may add names, but not rename or remove root's. */
+        if (S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX) && st->st_uid == 0)
+                return 0;
+        return strdup_printf(ret_problem, "%s %s is writable by group or others (mode %04o); run chmod go-w %s", what,
+                             shown, (unsigned) (st->st_mode & 07777), shown);
+}
+
+/* Drop the last component of a path shown in messages, never going above ROOT. */
+static void shown_up(char *shown, const char *root) {
+        char *slash = strrchr(shown, '/');
+        size_t root_len = strlen(root);
+        if (!slash || strlen(shown) <= root_len)
+                return;
+        if ((size_t) (slash - shown) < root_len)
+                shown[root_len] = 0;
+        else
+                *slash = 0;
+}
+
+static int append_component(char **shown, const char *name) {
+        char *s;
+        size_t n = strlen(*shown);
+        if (asprintf(&s, "%s%s%s", *shown, n > 0 && (*shown)[n - 1] == '/' ? "" : "/", name) < 0)
+                return -ENOMEM;
+        free(*shown);
+        *shown = s;
         return 0;
 }
 
-int config_load(const char *path, Config **ret) {
-        _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *text = NULL, *problem = NULL;
+int config_open_trusted(const char *root, const char *path, uid_t trusted_uid, int *ret_fd, char **ret_problem) {
+        _cleanup_close_ int root_fd = -1, dir_fd = -1;
+        _cleanup_free_ char *todo = NULL, *shown = NULL, *problem = NULL;
+        unsigned symlinks = 0;
+        size_t depth = 0; /* directories below ROOT: ".." never leaves it */
         struct stat st;
         int r;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                if (errno != ENOENT)
+        root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return -errno;
+        if (fstat(root_fd, &st) < 0)
+                return -errno;
+        shown = strdup(root);
+        if (!shown)
+                return -ENOMEM;
+        r = component_problem(&st, shown, trusted_uid, &problem);
+        if (r < 0)
+                return r;
+        if (problem)
+                goto refuse;
+
+        if (path[0] != '/' && streq(root, "/")) {
+                /* The directories above the working directory count too. */
+                char cwd[PATH_MAX];
+                if (!getcwd(cwd, sizeof(cwd)))
                         return -errno;
-                Config *c = calloc(1, sizeof(*c));
-                if (!c || !(c->path = strdup(path))) {
-                        free(c);
+                if (asprintf(&todo, "%s/%s", cwd, path) < 0)
                         return -ENOMEM;
+        } else if (!(todo = strdup(path)))
+                return -ENOMEM;
+
+        dir_fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+        if (dir_fd < 0)
+                return -errno;
+
+        for (char *rest = todo;;) {
+                _cleanup_close_ int fd = -1;
+                char *name;
+
+                while (*rest == '/')
+                        rest++;
+                if (!*rest)
+                        /* The path ended in a directory ("/etc/"). */
+                        return strdup_printf(ret_problem, "%s is a directory, not a regular file", shown);
+                name = rest;
+                rest += strcspn(rest, "/");
+                bool last = strspn(rest, "/") == strlen(rest);
+                if (*rest)
+                        *rest++ = 0;
+
+                if (streq(name, "."))
+                        continue;
+                if (streq(name, "..")) {
+                        if (depth == 0)
+                                continue;
+                        fd = openat(dir_fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (fd < 0)
+                                return -errno;
+                        shown_up(shown, root);
+                        depth--;
+                        closep(&dir_fd);
+                        dir_fd = TAKE_FD(fd);
+                        if (last)
+                                return strdup_printf(ret_problem, "%s is a directory, not a regular file", shown);
+                        continue;
                 }
+
+                /* O_PATH opens nothing for reading: a FIFO or a device cannot block us or act on the open. */
+                fd = openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+                if (fstat(fd, &st) < 0)
+                        return -errno;
+                r = append_component(&shown, name);
+                if (r < 0)
+                        return r;
+
+                if (S_ISLNK(st.st_mode)) {
+                        char target[PATH_MAX];
+                        ssize_t n;
+
+                        r = component_problem(&st, shown, trusted_uid, &problem);
+                        if (r < 0)
+                                return r;
+                        if (problem)
+                                goto refuse;
+                        if (++symlinks > SYMLINKS_MAX)
+                                return -ELOOP;
+                        n = readlinkat(fd, "", target, sizeof(target) - 1);
+                        if (n < 0)
+                                return -errno;
+                        if ((size_t) n >= sizeof(target) - 1)
+                                return -ENAMETOOLONG;
+                        target[n] = 0;
+
+                        /* Go on from the link's directory (or from ROOT) with the target, then the rest. */
+                        char *next;
+                        if (asprintf(&next, "%s/%s", target, rest) < 0)
+                                return -ENOMEM;
+                        free(todo);
+                        todo = rest = next;
+                        shown_up(shown, root);
+                        if (target[0] == '/') {
+                                closep(&dir_fd);
+                                dir_fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+                                if (dir_fd < 0)
+                                        return -errno;
+                                free(shown);
+                                if (!(shown = strdup(root)))
+                                        return -ENOMEM;
+                                depth = 0;
+                        }
+                        continue;
+                }
+
+                if (S_ISDIR(st.st_mode)) {
+                        r = component_problem(&st, shown, trusted_uid, &problem);
+                        if (r < 0)
+                                return r;
+                        if (problem)
+                                goto refuse;
+                        if (last)
+                                return strdup_printf(ret_problem, "%s is a directory, not a regular file", shown);
+                        closep(&dir_fd);
+                        dir_fd = TAKE_FD(fd);
+                        depth++;
+                        continue;
+                }
+
+                if (!last)
+                        return -ENOTDIR;
+                if (!S_ISREG(st.st_mode))
+                        return strdup_printf(ret_problem, "%s is %s, not a regular file", shown,
+                                             file_type_name(st.st_mode));
+                r = component_problem(&st, shown, trusted_uid, &problem);
+                if (r < 0)
+                        return r;
+                if (problem)
+                        goto refuse;
+
+                /* Now open it for reading, and make sure it is still the file that was checked. */
+                _cleanup_close_ int read_fd = openat(dir_fd, name,
+                                                     O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+                struct stat st_read;
+                if (read_fd < 0)
+                        return -errno;
+                if (fstat(read_fd, &st_read) < 0)
+                        return -errno;
+                if (st_read.st_dev != st.st_dev || st_read.st_ino != st.st_ino)
+                        return strdup_printf(ret_problem, "%s was replaced while it was being checked", shown);
+                *ret_fd = TAKE_FD(read_fd);
+                return 0;
+        }
+
+refuse:
+        *ret_problem = TAKE_PTR(problem);
+        return 0;
+}
+
+static int read_checked_file(int fd, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, allocated = 0;
+
+        for (;;) {
+                if (size == allocated) {
+                        if (allocated >= CONFIG_SIZE_MAX)
+                                return -EFBIG;
+                        allocated = allocated ? allocated * 2 : 4096;
+                        char *b = realloc(buf, allocated + 1);
+                        if (!b)
+                                return -ENOMEM;
+                        buf = b;
+                }
+                ssize_t n = read(fd, buf + size, allocated - size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                size += n;
+        }
+        buf[size] = 0;
+        *ret = TAKE_PTR(buf);
+        *ret_size = size;
+        return 0;
+}
+
+int config_load_at(const char *root, const char *path, uid_t trusted_uid, Config **ret) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *text = NULL, *problem = NULL;
+        size_t size = 0;
+        int r;
+
+        r = config_open_trusted(root, path, trusted_uid, &fd, &problem);
+        if (r == -ENOENT) {
+                Config *c = config_new(path);
+                if (!c)
+                        return -ENOMEM;
                 c->missing = true;
-                c->timeout_sec = DEFAULT_DEVICE_TIMEOUT_SEC;
                 *ret = c;
                 return 0;
         }
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EISDIR;
-
-        size_t size = 0;
-        char fdpath[64];
-        snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-        r = read_full_file(fdpath, &text, &size);
-        if (r < 0)
-                r = read_full_file(path, &text, &size);
-        if (r < 0)
-                return r;
-
-        r = check_trusted(path, &st, &problem);
-        if (r < 0)
-                return r;
-
-        r = config_parse_string(path, text, size, ret);
         if (r < 0)
                 return r;
 
         if (problem) {
-                /* Refuse everything: parse anyway so other mistakes are reported together. */
-                Config *c = *ret;
-                ConfigError *e = realloc(c->errors, (c->n_errors + 1) * sizeof(*e));
-                if (!e)
+                /* Refuse everything, and never parse it: its errors would quote the bytes of a file that may
+                 * not be meant for us (a symlink to /etc/shadow). */
+                _cleanup_config_ Config *c = config_new(path);
+                if (!c)
                         return -ENOMEM;
-                c->errors = e;
-                memmove(c->errors + 1, c->errors, c->n_errors * sizeof(*e));
+                c->errors = calloc(1, sizeof(ConfigError));
+                if (!c->errors)
+                        return -ENOMEM;
                 c->errors[0] = (ConfigError) { .line = 0, .message = TAKE_PTR(problem) };
-                c->n_errors++;
-                for (size_t i = 0; i < c->n_sections; i++)
-                        c->sections[i].invalid = true;
+                c->n_errors = 1;
+                *ret = TAKE_PTR(c);
+                return 0;
         }
-        return 0;
+
+        /* The bytes come through the descriptor that was checked, never by path again. */
+        r = read_checked_file(fd, &text, &size);
+        if (r < 0)
+                return r;
+        return config_parse_string(path, text, size, ret);
+}
+
+int config_load(const char *path, Config **ret) {
+        return config_load_at("/", path, geteuid(), ret);
 }
 
 size_t config_count_valid_sections(const Config *c) {

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "pci-address.h"
 
@@ -24,12 +25,13 @@ typedef struct DeviceSection {
         bool *address_domain_given; /* "01:00.0" leaves it to us to assume domain 0000 */
         size_t n_addresses;
         bool all_functions;
+        unsigned functions_line;
         bool has_expect;
         uint16_t expect_vendor;
         uint16_t expect_device;
         char *driver;       /* NULL means DEFAULT_VFIO_DRIVER */
         bool force;
-        char *reset_method; /* NULL leaves the kernel's choice alone */
+        char *reset_method; /* NULL leaves the kernel's choice alone; else names separated by single spaces */
         bool invalid;       /* a section with an error claims nothing */
         unsigned seen_keys; /* bit per key, to catch duplicates */
 } DeviceSection;
@@ -51,9 +53,20 @@ typedef struct Config {
         uint64_t hash; /* of the file's bytes, so the root stage can tell the initramfs used another file */
 } Config;
 
-/* Parse PATH. Returns 0 with *ret filled even when the file has errors (see n_errors) or is missing;
- * negative errno only for failures unrelated to the contents (out of memory). */
+/* Parse PATH. Returns 0 with *ret filled even when the file has errors (see n_errors), is missing, or is not
+ * to be trusted (then one error, no sections: its bytes are not even read); negative errno when the file or a
+ * directory on the way cannot be examined (which refuses it as well) or on out of memory. */
 int config_load(const char *path, Config **ret);
+
+/* config_load() with PATH resolved below ROOT ("/" for the real root: symlinks and ".." never leave it), and
+ * TRUSTED_UID trusted as an owner next to root. The file and every directory and symlink on the way, from
+ * ROOT itself down, must be owned by root or TRUSTED_UID and not writable by group or others (a sticky
+ * directory of root's, such as /tmp, excepted); the file must be a regular file. */
+int config_load_at(const char *root, const char *path, uid_t trusted_uid, Config **ret);
+
+/* The checking half of config_load_at(): returns 0 with either *ret_fd (open for reading, the file that was
+ * checked) or *ret_problem (why it is refused) set; -ENOENT when some component does not exist. */
+int config_open_trusted(const char *root, const char *path, uid_t trusted_uid, int *ret_fd, char **ret_problem);
 int config_parse_string(const char *path, const char *text, size_t size, Config **ret);
 Config *config_free(Config *c);
 void config_freep(Config **c);
@@ -62,4 +75,3 @@ void config_freep(Config **c);
 const char *device_section_driver(const DeviceSection *s);
 size_t config_count_valid_sections(const Config *c);
 uint64_t config_hash_bytes(const char *data, size_t size);
-const char *group_policy_to_string(GroupPolicy p);

@@ -63,6 +63,14 @@ static inline void closedirp(DIR **d) {
                 _taken_;                                                                                               \
         })
 
+/* The same for a file descriptor: the cleanup handler then sees -1. */
+#define TAKE_FD(fd)                                                                                                    \
+        ({                                                                                                             \
+                int _taken_fd_ = (fd);                                                                                 \
+                (fd) = -1;                                                                                             \
+                _taken_fd_;                                                                                            \
+        })
+
 /* A scan of sysfs races with hotplug and with our own unbinds: these errors mean the object went away. */
 static inline bool errno_is_gone(int r) {
         r = r < 0 ? -r : r;

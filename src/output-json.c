@@ -2,15 +2,25 @@
 #include "macro.h"
 #include "modules.h"
 #include "output.h"
+#include "utf8.h"
 
+/* Always valid JSON: labels and messages may carry any bytes the config file had. A byte that is not part of
+ * well-formed UTF-8 becomes U+FFFD; controls, C1 ones included, are written as escapes. */
 static void json_string(FILE *f, const char *s) {
         if (!s) {
                 fputs("null", f);
                 return;
         }
         fputc('"', f);
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-                switch (*p) {
+        for (const char *p = s; *p;) {
+                uint32_t c;
+                size_t n = utf8_sequence_length(p, &c);
+                if (n == 0) {
+                        fputs("\\ufffd", f);
+                        p++;
+                        continue;
+                }
+                switch (c) {
                 case '"':
                         fputs("\\\"", f);
                         break;
@@ -24,11 +34,12 @@ static void json_string(FILE *f, const char *s) {
                         fputs("\\t", f);
                         break;
                 default:
-                        if (*p < 0x20)
-                                fprintf(f, "\\u%04x", *p);
+                        if (unichar_is_control(c))
+                                fprintf(f, "\\u%04x", (unsigned)c);
                         else
-                                fputc(*p, f);
+                                fwrite(p, 1, n, f);
                 }
+                p += n;
         }
         fputc('"', f);
 }

@@ -1,12 +1,59 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "macro.h"
 #include "output.h"
+#include "utf8.h"
 
 #define COLOR_RED    "\033[31;1m"
 #define COLOR_YELLOW "\033[33;1m"
 #define COLOR_GREEN  "\033[32m"
 #define COLOR_DIM    "\033[2m"
 #define COLOR_OFF    "\033[0m"
+
+/* Text from the config file or the kernel goes to a terminal: a carriage return, an escape sequence or a
+ * stray byte could rewrite what the admin sees. Controls (C1 ones too) and bytes that are not well-formed
+ * UTF-8 are shown as \xNN. Returns the bytes S takes in the output, writing them to F (when not NULL) or
+ * to BUF (when they fit in LEFT). */
+static size_t printable_next(const char **s, FILE *f, char *buf, size_t left) {
+        char esc[16];
+        uint32_t c;
+        size_t n = utf8_sequence_length(*s, &c);
+        const char *out = *s;
+        size_t len = n;
+
+        if (n == 0 || unichar_is_control(c)) {
+                size_t bytes = n ?: 1;
+                len = 0;
+                for (size_t i = 0; i < bytes; i++)
+                        len += (size_t)snprintf(esc + len, sizeof(esc) - len, "\\x%02x", (unsigned char)(*s)[i]);
+                out = esc;
+                n = bytes;
+        }
+        if (f)
+                fwrite(out, 1, len, f);
+        else if (len < left)
+                memcpy(buf, out, len);
+        else
+                return SIZE_MAX;
+        *s += n;
+        return len;
+}
+
+static void fput_printable(FILE *f, const char *s) {
+        while (*s)
+                (void)printable_next(&s, f, NULL, 0);
+}
+
+/* S made printable into BUF, cut at a whole character or escape when it does not fit. */
+static void printable(const char *s, char *buf, size_t size) {
+        size_t used = 0;
+        while (*s) {
+                size_t n = printable_next(&s, NULL, buf + used, size - used);
+                if (n == SIZE_MAX)
+                        break;
+                used += n;
+        }
+        buf[used] = 0;
+}
 
 const char *verb_to_string(Verb v) {
         static const char *const names[] = {
@@ -34,10 +81,12 @@ const char *device_verdict(const DeviceReport *d, Verb verb) {
 
 void output_config_errors(FILE *f, const Config *c) {
         for (size_t i = 0; i < c->n_errors; i++) {
+                fput_printable(f, c->path);
                 if (c->errors[i].line > 0)
-                        fprintf(f, "%s:%u: %s\n", c->path, c->errors[i].line, c->errors[i].message);
-                else
-                        fprintf(f, "%s: %s\n", c->path, c->errors[i].message);
+                        fprintf(f, ":%u", c->errors[i].line);
+                fputs(": ", f);
+                fput_printable(f, c->errors[i].message);
+                fputc('\n', f);
         }
 }
 
@@ -72,16 +121,20 @@ static const char *severity_color(Severity s, bool color) {
 }
 
 static void print_note(FILE *f, const char *message, const char *fix, Severity sev, bool color) {
-        fprintf(f, "  %s%s%s: %s\n", severity_color(sev, color), severity_to_string(sev), color ? COLOR_OFF : "",
-                message);
-        if (fix)
-                fprintf(f, "    fix: %s\n", fix);
+        fprintf(f, "  %s%s%s: ", severity_color(sev, color), severity_to_string(sev), color ? COLOR_OFF : "");
+        fput_printable(f, message);
+        fputc('\n', f);
+        if (fix) {
+                fputs("    fix: ", f);
+                fput_printable(f, fix);
+                fputc('\n', f);
+        }
 }
 
 enum { COL_LABEL, COL_ADDRESS, COL_ID, COL_CLASS, COL_BEFORE, COL_DRIVER, COL_GROUP, COL_RESET, COL_VERDICT, _COL_MAX };
 
 /* A table cell is short: an address, an id, a driver name, a verdict. */
-#define CELL_MAX 96
+#define CELL_MAX 256
 
 static const char *const headers[_COL_MAX] = { "LABEL",  "ADDRESS", "ID",    "CLASS",  "BEFORE",
                                                "DRIVER", "GROUP",   "RESET", "VERDICT" };
@@ -89,12 +142,12 @@ static const char *const headers[_COL_MAX] = { "LABEL",  "ADDRESS", "ID",    "CL
 static void device_cells(const DeviceReport *d, Verb verb, char cells[_COL_MAX][CELL_MAX]) {
         const PciDevice *dev = d->dev;
 
-        snprintf(cells[COL_LABEL], CELL_MAX, "%s", d->section ? d->section->name : "-");
+        printable(d->section ? d->section->name : "-", cells[COL_LABEL], CELL_MAX);
         snprintf(cells[COL_ADDRESS], CELL_MAX, "%s", d->name);
         if (dev) {
                 snprintf(cells[COL_ID], CELL_MAX, "%04x:%04x", dev->vendor, dev->device);
                 snprintf(cells[COL_CLASS], CELL_MAX, "%s", pci_class_name(dev->class));
-                snprintf(cells[COL_DRIVER], CELL_MAX, "%s", dev->driver ?: "(none)");
+                printable(dev->driver ?: "(none)", cells[COL_DRIVER], CELL_MAX);
                 if (dev->iommu_group >= 0)
                         snprintf(cells[COL_GROUP], CELL_MAX, "%d%s", dev->iommu_group, d->group_viable ? "" : "!");
                 else
@@ -109,7 +162,7 @@ static void device_cells(const DeviceReport *d, Verb verb, char cells[_COL_MAX][
         } else
                 for (int c = COL_ID; c <= COL_RESET; c++)
                         snprintf(cells[c], CELL_MAX, "-");
-        snprintf(cells[COL_BEFORE], CELL_MAX, "%s", d->driver_before ?: "(none)");
+        printable(d->driver_before ?: "(none)", cells[COL_BEFORE], CELL_MAX);
         snprintf(cells[COL_VERDICT], CELL_MAX, "%s", device_verdict(d, verb));
 }
 
@@ -161,7 +214,9 @@ static void print_details(FILE *f, const Run *run, bool color) {
                 if (first)
                         fputc('\n', f);
                 first = false;
-                fprintf(f, "%s (%s):\n", d->name, d->section ? d->section->name : "not configured");
+                fprintf(f, "%s (", d->name);
+                fput_printable(f, d->section ? d->section->name : "not configured");
+                fputs("):\n", f);
                 if (d->reason != REASON_NONE)
                         print_note(f, d->message ?: reason_to_string(d->reason), d->fix, SEVERITY_ERROR, color);
                 for (size_t j = 0; j < d->notes.n; j++)
@@ -187,9 +242,10 @@ static void print_groups(FILE *f, const Run *run) {
                         fputc('\n', f);
                 groups_header = true;
                 fprintf(f, "IOMMU group %d%s:", d->dev->iommu_group, d->group_viable ? "" : " (not viable)");
-                for (size_t j = 0; j < d->group.n; j++)
-                        fprintf(f, "%s %s %s", j ? "," : "", d->group.devices[j]->name,
-                                d->group.devices[j]->driver ?: "(none)");
+                for (size_t j = 0; j < d->group.n; j++) {
+                        fprintf(f, "%s %s ", j ? "," : "", d->group.devices[j]->name);
+                        fput_printable(f, d->group.devices[j]->driver ?: "(none)");
+                }
                 fputc('\n', f);
         }
 }
@@ -198,7 +254,9 @@ void output_text(FILE *f, const Run *run, Verb verb, bool color) {
         char summary[SUMMARY_MAX];
 
         if (run->n_devices == 0) {
-                fprintf(f, "No devices configured in %s: nothing to do.\n", run->config ? run->config->path : "-");
+                fputs("No devices configured in ", f);
+                fput_printable(f, run->config ? run->config->path : "-");
+                fputs(": nothing to do.\n", f);
                 return;
         }
         print_table(f, run, verb, color);

@@ -45,6 +45,20 @@ else
     pass "no D-Bus dependency"
 fi
 
+# Sandboxed, but not against its own job: /sys writes and module loading.
+for k in ProtectKernelTunables ProtectKernelModules PrivateDevices; do
+    unit_values "$k" | grep -qix yes && fail "$k=yes would stop the claim" || pass "no $k=yes"
+done
+if systemd-analyze security --help 2>&1 | grep -q -- --offline; then
+    score=$(systemd-analyze security --offline=yes "$unitfile" 2>/dev/null |
+        sed -n 's/.*[Ee]xposure level for .*: \([0-9.]*\).*/\1/p')
+    if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 4.0) }'; then
+        pass "systemd-analyze security: exposure $score <= 4.0"
+    else
+        fail "systemd-analyze security: exposure '${score}' above 4.0"
+    fi
+fi
+
 # Enable it in the staging tree (only touches the staging tree), then look
 # at the system's sysinit.target with the staged files laid over /usr and
 # /etc.

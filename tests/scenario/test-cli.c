@@ -6,6 +6,7 @@
 #include "macro.h"
 #include "scenario.h"
 #include "simtree.h"
+#include "utf8.h"
 
 START_TEST(test_usage_errors_exit_2) {
         _cleanup_free_ char *e1 = NULL, *e2 = NULL, *e3 = NULL, *e4 = NULL;
@@ -66,6 +67,21 @@ START_TEST(test_writable_config_refused) {
 }
 END_TEST
 
+START_TEST(test_fifo_config_refused_at_once) {
+        /* Nothing ever writes into the FIFO: reading it would block check, apply and boot for ever. */
+        _cleanup_free_ char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
+        char path[4096];
+        scenario_write_config("");
+        snprintf(path, sizeof(path), "%s/etc/vfio-bind.conf", scenario_root);
+        ck_assert_int_eq(unlink(path), 0);
+        ck_assert_int_eq(mkfifo(path, 0644), 0);
+        ck_assert_int_eq(scenario_tool(&out, &err, "check", NULL), 2);
+        assert_contains(err, "is a FIFO, not a regular file");
+        ck_assert_int_eq(scenario_tool(&out2, &err2, "check", "--config", "/dev/zero", NULL), 2);
+        assert_contains(err2, "/dev/zero is a character device, not a regular file");
+}
+END_TEST
+
 START_TEST(test_check_then_status_json) {
         _cleanup_free_ char *check = NULL, *before = NULL, *after = NULL, *apply = NULL;
         scenario_write_config("[gpu]\naddress = 01:00.0\nfunctions = all\n");
@@ -89,6 +105,33 @@ START_TEST(test_check_then_status_json) {
         assert_contains(after, "\"driver\":\"vfio-pci\"");
         assert_contains(after, "\"group_viable\":true");
         assert_contains(after, "\"summary\":{\"functions\":2,\"ok\":2,\"errors\":0");
+}
+END_TEST
+
+/* Well-formed UTF-8 with no control character but newlines: safe for a terminal and for a JSON parser. */
+static void assert_clean_output(const char *s) {
+        for (const char *p = s; *p;) {
+                uint32_t c;
+                size_t n = utf8_sequence_length(p, &c);
+                ck_assert_msg(n > 0, "not UTF-8 at: %.20s", p);
+                ck_assert_msg(c == '\n' || !unichar_is_control(c), "control character %#x at: %.20s", c, p);
+                p += n;
+        }
+}
+
+START_TEST(test_output_escapes_what_the_file_holds) {
+        _cleanup_free_ char *json = NULL, *out = NULL, *err = NULL;
+        /* A label with a stray byte and a C1 CSI, a value with a carriage return and an escape sequence. */
+        scenario_write_config("[g\xffpu\xc2\x9b]\naddress = 01:00.0\nforce = ma\rybe\033[2J\n");
+        ck_assert_int_eq(scenario_tool(&json, NULL, "check", "--json", NULL), 2);
+        assert_clean_output(json);
+        assert_contains(json, "\"label\":\"g\\ufffdpu\\u009b\"");
+        assert_contains(json, "got 'ma\\u000dybe\\u001b[2J'");
+        ck_assert_int_eq(scenario_tool(&out, &err, "check", NULL), 2);
+        assert_clean_output(out);
+        assert_clean_output(err);
+        assert_contains(err, "got 'ma\\x0dybe\\x1b[2J'");
+        assert_contains(out, "g\\xffpu\\xc2\\x9b");
 }
 END_TEST
 
@@ -128,6 +171,8 @@ int main(void) {
         tcase_add_test(tc, test_missing_config_is_nothing_to_do);
         tcase_add_test(tc, test_config_errors_name_file_and_line);
         tcase_add_test(tc, test_writable_config_refused);
+        tcase_add_test(tc, test_fifo_config_refused_at_once);
+        tcase_add_test(tc, test_output_escapes_what_the_file_holds);
         tcase_add_test(tc, test_check_then_status_json);
         tcase_add_test(tc, test_status_table_is_aligned_without_color);
         tcase_add_test(tc, test_release_named_address_only);

@@ -11,6 +11,7 @@
 #include "modules.h"
 #include "pci-address.h"
 #include "pci-device.h"
+#include "utf8.h"
 
 static void assert_parses(const char *s, const char *canonical) {
         PciAddress a;
@@ -180,10 +181,36 @@ START_TEST(test_cmdline_values) {
 }
 END_TEST
 
+START_TEST(test_utf8_sequences) {
+        uint32_t c = 0;
+        ck_assert_uint_eq(utf8_sequence_length("a", &c), 1);
+        ck_assert_uint_eq(c, 'a');
+        ck_assert_uint_eq(utf8_sequence_length("\xc3\xa9", &c), 2); /* é */
+        ck_assert_uint_eq(c, 0xe9);
+        ck_assert_uint_eq(utf8_sequence_length("\xe2\x82\xac", &c), 3); /* € */
+        ck_assert_uint_eq(c, 0x20ac);
+        ck_assert_uint_eq(utf8_sequence_length("\xf0\x9f\x98\x80", &c), 4);
+        ck_assert_uint_eq(c, 0x1f600);
+        ck_assert(unichar_is_control(0x9b)); /* C1 CSI */
+        ck_assert(unichar_is_control('\r'));
+        ck_assert(!unichar_is_control(0xe9));
+        c = 42;
+        ck_assert_uint_eq(utf8_sequence_length("\xff", &c), 0);             /* never in UTF-8 */
+        ck_assert_uint_eq(utf8_sequence_length("\x80", &c), 0);             /* a lone continuation */
+        ck_assert_uint_eq(utf8_sequence_length("\xc0\xaf", &c), 0);         /* overlong '/' */
+        ck_assert_uint_eq(utf8_sequence_length("\xe0\x80\xaf", &c), 0);     /* overlong '/' */
+        ck_assert_uint_eq(utf8_sequence_length("\xed\xa0\x80", &c), 0);     /* a surrogate */
+        ck_assert_uint_eq(utf8_sequence_length("\xf4\x90\x80\x80", &c), 0); /* above U+10FFFF */
+        ck_assert_uint_eq(utf8_sequence_length("\xe2\x82", &c), 0);         /* cut short by the NUL */
+        ck_assert_uint_eq(c, 42);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("basics");
         TCase *tc = tcase_create("basics");
         tcase_add_test(tc, test_address_parse);
+        tcase_add_test(tc, test_utf8_sequences);
         tcase_add_test(tc, test_address_compare);
         tcase_add_test(tc, test_cmdline_switches);
         tcase_add_test(tc, test_cmdline_values);

@@ -26,7 +26,7 @@ VM_QEMU_LOCK=${VFIO_BIND_VM_QEMU_LOCK:-/run/lock/vfio-bind-vm-qemu.lock}
 # Packages of the guest. The dracut flavour is derived from the base root by swapping
 # initramfs-tools for dracut.
 VM_GUEST_PACKAGES=(systemd systemd-sysv udev kmod linux-image-amd64 initramfs-tools pciutils
-    libinih1 libkmod2 libsystemd0 zstd)
+    libkmod2 libsystemd0 zstd)
 VM_DRACUT_PACKAGES=(dracut)
 VM_FLAVOURS=(initramfs-tools dracut)
 
