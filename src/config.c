@@ -911,36 +911,6 @@ refuse:
         return 0;
 }
 
-static int read_checked_file(int fd, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, allocated = 0;
-
-        for (;;) {
-                if (size == allocated) {
-                        if (allocated >= CONFIG_SIZE_MAX)
-                                return -EFBIG;
-                        allocated = allocated ? allocated * 2 : 4096;
-                        char *b = realloc(buf, allocated + 1);
-                        if (!b)
-                                return -ENOMEM;
-                        buf = b;
-                }
-                ssize_t n = read(fd, buf + size, allocated - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                size += n;
-        }
-        buf[size] = 0;
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-        return 0;
-}
-
 int config_load_at(const char *root, const char *path, uid_t trusted_uid, Config **ret) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *text = NULL, *problem = NULL;
@@ -975,7 +945,7 @@ int config_load_at(const char *root, const char *path, uid_t trusted_uid, Config
         }
 
         /* The bytes come through the descriptor that was checked, never by path again. */
-        r = read_checked_file(fd, &text, &size);
+        r = read_full_fd(fd, CONFIG_SIZE_MAX, &text, &size);
         if (r < 0)
                 return r;
         return config_parse_string(path, text, size, ret);

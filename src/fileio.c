@@ -89,19 +89,14 @@ int read_link_basename(const char *path, char **ret) {
         return 0;
 }
 
-int read_full_file(const char *path, char **ret, size_t *ret_size) {
-        _cleanup_close_ int fd = -1;
+int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, allocated = 0;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
 
         for (;;) {
                 if (allocated - size < 4096) {
                         size_t want = allocated ? allocated * 2 : 16384;
-                        if (want > 64u * 1024 * 1024)
+                        if (want > max_size)
                                 return -EFBIG;
                         char *p = realloc(buf, want + 1);
                         if (!p)
@@ -119,17 +114,20 @@ int read_full_file(const char *path, char **ret, size_t *ret_size) {
                         break;
                 size += n;
         }
-
-        if (!buf) {
-                buf = strdup("");
-                if (!buf)
-                        return -ENOMEM;
-        }
         buf[size] = 0;
         *ret = TAKE_PTR(buf);
         if (ret_size)
                 *ret_size = size;
         return 0;
+}
+
+int read_full_file(const char *path, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -1;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return read_full_fd(fd, READ_FULL_FILE_MAX, ret, ret_size);
 }
 
 int path_exists(const char *path) {

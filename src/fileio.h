@@ -22,6 +22,9 @@ int read_link_basename(const char *path, char **ret);
 
 /* Read a whole regular file (mountinfo, iomem, cpuinfo) into memory. */
 int read_full_file(const char *path, char **ret, size_t *ret_size);
+/* The rest of FD, NUL-terminated; -EFBIG past MAX_SIZE bytes. */
+int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size);
+#define READ_FULL_FILE_MAX (64u * 1024u * 1024u)
 
 /* Call FN for each non-empty line of the file at PATH, without its newline; FN may change the line. Stops at
  * FN's first negative return and returns it. -ENOENT when there is no file. */
