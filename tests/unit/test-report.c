@@ -100,15 +100,20 @@ static const ReportEntry *entry_kind(const Report *r, const char *kind) {
         return NULL;
 }
 
-START_TEST(test_state_file_round_trip) {
+/* What the initramfs stage writes for RUN, read back as the root stage reads it. */
+static void write_and_read_back(uint64_t duration_usec, StateFile *ret) {
         char path[] = "/tmp/vfio-bind-state-XXXXXX";
         int fd = mkstemp(path);
         ck_assert_int_ge(fd, 0);
         close(fd);
-        ck_assert_int_eq(state_file_write(path, &run, STAGE_INITRAMFS, false, 4242), 0);
+        ck_assert_int_eq(state_file_write(path, &run, STAGE_INITRAMFS, false, duration_usec), 0);
+        ck_assert_int_eq(state_file_read(path, ret), 0);
+        unlink(path);
+}
 
+START_TEST(test_state_file_round_trip) {
         StateFile s = {};
-        ck_assert_int_eq(state_file_read(path, &s), 0);
+        write_and_read_back(4242, &s);
         ck_assert_int_eq(s.stage, STAGE_INITRAMFS);
         ck_assert_uint_eq(s.config_hash, config->hash);
         ck_assert(s.config_present);
@@ -129,7 +134,6 @@ START_TEST(test_state_file_round_trip) {
         ck_assert_str_eq(hba->message, "0000:05:00.0 is 1000:0087");
         ck_assert_ptr_null(state_file_find(&s, "0000:09:00.0"));
         state_file_done(&s);
-        unlink(path);
 }
 END_TEST
 
@@ -224,12 +228,7 @@ END_TEST
  * left a device for the root stage. */
 START_TEST(test_report_keeps_initramfs_record) {
         StateFile early = {};
-        char path[] = "/tmp/vfio-bind-state-XXXXXX";
-        int fd = mkstemp(path);
-        close(fd);
-        ck_assert_int_eq(state_file_write(path, &run, STAGE_INITRAMFS, false, 900), 0);
-        ck_assert_int_eq(state_file_read(path, &early), 0);
-        unlink(path);
+        write_and_read_back(900, &early);
 
         BootContext ctx = { .stage = STAGE_ROOT,
                             .initramfs = INITRAMFS_RAN,
@@ -249,13 +248,8 @@ END_TEST
 
 START_TEST(test_report_after_initramfs_claim) {
         StateFile early = {};
-        char path[] = "/tmp/vfio-bind-state-XXXXXX";
-        int fd = mkstemp(path);
-        close(fd);
         /* The initramfs saw the GPU on no driver and claimed it; the root stage finds it already claimed. */
-        ck_assert_int_eq(state_file_write(path, &run, STAGE_INITRAMFS, false, 900), 0);
-        ck_assert_int_eq(state_file_read(path, &early), 0);
-        unlink(path);
+        write_and_read_back(900, &early);
         run.devices[0].result = RESULT_ALREADY;
         run.devices[1].result = RESULT_ALREADY;
 
