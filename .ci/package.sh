@@ -100,6 +100,9 @@ if ! (cd "$work/src" && dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1; t
 fi
 grep -E '^dpkg-deb: building' "$work/build.log"
 deb=$(ls "$work"/vfio-bind_*_*.deb)
+# Where this release keeps units: what the package was built for.
+unitdir=$(pkg-config --variable=systemdsystemunitdir systemd)
+[ -n "$unitdir" ] || fail "systemd.pc gives no systemdsystemunitdir"
 changes=$(ls "$work"/vfio-bind_*_*.changes)
 echo "--- dpkg -c $(basename "$deb")"
 dpkg -c "$deb"
@@ -187,7 +190,7 @@ check() {
 for f in \
 	/usr/sbin/vfio-bind \
 	/etc/vfio-bind.conf \
-	/lib/systemd/system/vfio-bind.service \
+	"$unitdir/vfio-bind.service" \
 	/usr/lib/systemd/catalog/vfio-bind.catalog \
 	/usr/lib/dracut/modules.d/90vfio-bind/module-setup.sh \
 	/usr/lib/dracut/modules.d/90vfio-bind/vfio-bind-cmdline.sh \
@@ -212,7 +215,7 @@ check "/etc/vfio-bind.conf is all comments" \
 wants=/etc/systemd/system/sysinit.target.wants/vfio-bind.service
 check "vfio-bind.service is enabled ($wants)" test -L "$chroot_dir$wants"
 check "the $wants link points at the unit" \
-	test "$(readlink "$chroot_dir$wants")" = /lib/systemd/system/vfio-bind.service
+	test "$(readlink "$chroot_dir$wants")" = "$unitdir/vfio-bind.service"
 check "vfio-bind --version runs" in_chroot /usr/sbin/vfio-bind --version
 man_renders() {
 	in_chroot man -l "$1" >/dev/null
