@@ -130,8 +130,11 @@ int read_full_file(const char *path, char **ret, size_t *ret_size) {
         return read_full_fd(fd, READ_FULL_FILE_MAX, ret, ret_size);
 }
 
+/* stat(), not access(): the kernel runs a device node's access() through the device cgroup, so in a unit
+ * with DevicePolicy=closed a /dev/vfio node that exists would look missing. stat() asks nothing of it. */
 int path_exists(const char *path) {
-        return access(path, F_OK) >= 0;
+        struct stat st;
+        return stat(path, &st) >= 0;
 }
 
 int read_file_lines(const char *path, LineFunc fn, void *userdata) {
