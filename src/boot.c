@@ -76,13 +76,29 @@ static int report_run(const Run *run, const BootContext *ctx) {
 }
 
 static void claim(Run *run, const Config *config) {
+        _cleanup_free_ char *why = NULL;
+        const char *fix;
         int r;
 
         r = run_lock(run, lock_timeout_sec(config));
-        if (r >= 0)
+        if (r >= 0) {
                 r = run_apply(run, false);
+                if (r >= 0)
+                        return;
+                why = format_alloc("claiming failed: %s", strerror(-r));
+                fix = "see the messages of vfio-bind above, then run 'vfio-bind apply'";
+        } else if (r == -EWOULDBLOCK) {
+                why = format_alloc("another vfio-bind holds %s%s", run->root, LOCK_FILE);
+                fix = "wait for the other vfio-bind to finish, then run 'vfio-bind apply'";
+        } else {
+                why = format_alloc("cannot take the lock %s%s: %s", run->root, LOCK_FILE, strerror(-r));
+                fix = "/run/vfio-bind must be a directory owned by root: remove what is there, then run "
+                      "'vfio-bind apply'";
+        }
+        fprintf(stderr, "vfio-bind: %s\n", strna(why));
+        r = run_not_claimed(run, strna(why), fix);
         if (r < 0)
-                fprintf(stderr, "vfio-bind: claiming failed: %s\n", strerror(-r));
+                fprintf(stderr, "vfio-bind: cannot read the host's state: %s\n", strerror(-r));
 }
 
 int boot_stage(const char *root, const char *config_path, Stage stage) {

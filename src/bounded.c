@@ -217,3 +217,36 @@ int bounded_run(BoundedWork work, void *userdata, unsigned timeout_msec, int clo
         SingleWork w = { .work = work, .userdata = userdata };
         return bounded_run_each(single_item, 1, &w, timeout_msec, close_fd, ret);
 }
+
+static volatile sig_atomic_t stop_requested;
+static uint64_t budget_deadline;
+
+static void on_stop_signal(int sig) {
+        (void)sig;
+        stop_requested = 1;
+}
+
+int run_stop_on_signals(void) {
+        /* No SA_RESTART: a wait (poll, usleep) returns early and sees the flag. */
+        struct sigaction sa = { .sa_handler = on_stop_signal };
+
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+                return -errno;
+        return 0;
+}
+
+void run_budget_start(uint64_t budget_usec) {
+        budget_deadline = budget_usec > 0 ? now_usec() + budget_usec : 0;
+}
+
+uint64_t run_budget_left_usec(void) {
+        if (budget_deadline == 0)
+                return UINT64_MAX;
+        uint64_t now = now_usec();
+        return now >= budget_deadline ? 0 : budget_deadline - now;
+}
+
+bool run_should_stop(void) {
+        return stop_requested || run_budget_left_usec() == 0;
+}

@@ -45,3 +45,13 @@ int bounded_run_each(BoundedItemWork work, size_t n, void *userdata, unsigned ti
                      BoundedResult *ret);
 
 uint64_t now_usec(void);
+
+/* The whole run's limits: systemd kills a unit that overruns TimeoutStartSec=, and SIGTERM asks it to stop.
+ * Either way no new work starts, the current step finishes (or is given up at its own limit) and the run
+ * still writes its state and report. */
+void run_budget_start(uint64_t budget_usec);
+/* The time left in the budget, 0 when spent; UINT64_MAX when there is no budget. */
+uint64_t run_budget_left_usec(void);
+/* SIGTERM and SIGINT set a flag instead of killing the process. */
+int run_stop_on_signals(void);
+bool run_should_stop(void);

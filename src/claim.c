@@ -369,3 +369,27 @@ int run_apply(Run *run, bool dry_run) {
         claim_refresh_group_notes(run);
         return 0;
 }
+
+int run_not_claimed(Run *run, const char *why, const char *fix) {
+        int r;
+
+        /* What the kernel says now, not what a half-run claim planned. */
+        r = run_status(run);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < run->n_devices; i++) {
+                DeviceReport *d = &run->devices[i];
+                ExplainArgs args = { .detail = why, .hint = fix };
+                if (d->reason == REASON_HOST_DRIVER) {
+                        args.current = d->dev->driver;
+                        explain(d, run, EXPLAIN_NOT_CLAIMED, &args);
+                } else if (d->reason == REASON_UNBOUND)
+                        explain(d, run, EXPLAIN_NOT_CLAIMED_UNBOUND, &args);
+                else if (d->reason == REASON_NONE) {
+                        d->result = RESULT_ALREADY;
+                        continue;
+                }
+                d->result = d->reason == REASON_NOT_CLAIMED ? RESULT_FAILED : RESULT_REFUSED;
+        }
+        return 0;
+}

@@ -115,6 +115,10 @@ static const ExplainEntry table[_EXPLAIN_MAX] = {
                                     "a VM may still hold /dev/vfio; stop it, then run 'vfio-bind release' again" },
         [EXPLAIN_RELEASE_STUCK] = { REASON_STUCK, "gave up on @DEVICE@ after @SECONDS@ s while @STEP@",
                                     "check 'journalctl -k', and whether a VM still holds the device" },
+        [EXPLAIN_NOT_CLAIMED] = { REASON_NOT_CLAIMED, "@DEVICE@ is still on @CURRENT@: the claim did not run: @DETAIL@",
+                                  "@HINT@" },
+        [EXPLAIN_NOT_CLAIMED_UNBOUND] = { REASON_NOT_CLAIMED, "@DEVICE@ has no driver: the claim did not run: @DETAIL@",
+                                          "@HINT@" },
 };
 
 /* The fields the caller passes, by name. */

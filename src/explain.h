@@ -49,6 +49,8 @@ typedef enum Explanation {
         EXPLAIN_OVERRIDE_GONE,
         EXPLAIN_STILL_ON_VFIO,
         EXPLAIN_RELEASE_STUCK,
+        EXPLAIN_NOT_CLAIMED,
+        EXPLAIN_NOT_CLAIMED_UNBOUND,
         _EXPLAIN_MAX,
 } Explanation;
 

@@ -28,6 +28,7 @@ static const char *const reason_names[_REASON_MAX] = {
         [REASON_RELEASE_FAILED] = "release-failed",
         [REASON_ROOT_UNKNOWN] = "root-unknown",
         [REASON_AMBIGUOUS] = "ambiguous-address",
+        [REASON_NOT_CLAIMED] = "not-claimed",
 };
 
 static const char *const result_names[_RESULT_MAX] = {

@@ -39,6 +39,7 @@ typedef enum Reason {
         REASON_RELEASE_FAILED,
         REASON_ROOT_UNKNOWN,
         REASON_AMBIGUOUS,
+        REASON_NOT_CLAIMED,
         _REASON_MAX,
         _REASON_INVALID = -EINVAL,
 } Reason;

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "macro.h"
@@ -206,6 +211,62 @@ START_TEST(test_record_from_another_machine_is_not_trusted) {
 }
 END_TEST
 
+
+/* Nothing was claimed, so nothing may be reported as claimed: each device says why, as an error. */
+static void assert_not_claimed(const char *out, const char *why) {
+        assert_contains(out, "VFIO_BIND_REASON=not-claimed\n");
+        assert_contains(out, why);
+        assert_contains(out, "PRIORITY=3\n");
+        assert_not_contains(out, "VFIO_BIND_RESULT=none\n");
+        assert_not_contains(out, "2 of 2 functions on vfio-pci");
+        _cleanup_free_ char *gpu = scenario_driver("0000:01:00.0");
+        ck_assert_str_eq(gpu, "bochs-drm");
+}
+
+START_TEST(test_root_stage_with_lock_held_says_not_claimed) {
+        _cleanup_free_ char *out = NULL, *path = NULL;
+        scenario_write_config("[global]\ntimeout = 1\n" "[gpu]\naddress = 01:00.0\nfunctions = all\n");
+        scenario_write_file("run/vfio-bind/lock", "");
+        ck_assert_int_ge(asprintf(&path, "%s/run/vfio-bind/lock", scenario_root), 0);
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 1);
+        close(fd);
+        assert_not_claimed(out, "another vfio-bind holds");
+}
+END_TEST
+
+START_TEST(test_root_stage_with_run_dir_a_file_says_not_claimed) {
+        _cleanup_free_ char *out = NULL;
+        scenario_write_file("run/vfio-bind", "");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 1);
+        assert_not_claimed(out, "Not a directory");
+}
+END_TEST
+
+START_TEST(test_lock_is_never_taken_through_a_symlink) {
+        _cleanup_free_ char *out = NULL, *link = NULL, *target = NULL;
+        ck_assert_int_ge(asprintf(&target, "%s/etc/victim", scenario_root), 0);
+        ck_assert_int_ge(asprintf(&link, "%s/run/vfio-bind/lock", scenario_root), 0);
+        scenario_write_file("run/vfio-bind/.keep", "");
+        ck_assert_int_eq(symlink(target, link), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 1);
+        assert_not_claimed(out, "cannot take the lock");
+        ck_assert_int_ne(access(target, F_OK), 0);
+}
+END_TEST
+
+START_TEST(test_run_dir_writable_by_others_is_refused) {
+        _cleanup_free_ char *out = NULL, *dir = NULL;
+        scenario_write_file("run/vfio-bind/.keep", "");
+        ck_assert_int_ge(asprintf(&dir, "%s/run/vfio-bind", scenario_root), 0);
+        ck_assert_int_eq(chmod(dir, 0777), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 1);
+        assert_not_claimed(out, "cannot take the lock");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("boot");
         TCase *tc = tcase_create("boot");
@@ -225,6 +286,10 @@ int main(void) {
         tcase_add_test(tc, test_initramfs_warnings_reach_the_root_report);
         tcase_add_test(tc, test_root_stage_fails_visibly_on_refusal);
         tcase_add_test(tc, test_root_stage_reports_other_state_version);
+        tcase_add_test(tc, test_root_stage_with_lock_held_says_not_claimed);
+        tcase_add_test(tc, test_root_stage_with_run_dir_a_file_says_not_claimed);
+        tcase_add_test(tc, test_lock_is_never_taken_through_a_symlink);
+        tcase_add_test(tc, test_run_dir_writable_by_others_is_refused);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
 }
