@@ -266,9 +266,10 @@ static void set_reset_method(Run *run, DeviceReport *d) {
                                 "or change reset_method"));
 }
 
-/* After apply (or for status): what is true now. */
+/* After apply: what is true now. Every device that was there is read again, whatever its result: a failed
+ * probe leaves it on no driver at all, and the report must say what the kernel says, not what it was. */
 static int settle(Run *run, DeviceReport *d) {
-        if (d->reason == REASON_NONE || d->reason == REASON_HOST_DRIVER || d->reason == REASON_UNBOUND) {
+        if (d->dev || d->reason == REASON_NONE || d->reason == REASON_HOST_DRIVER || d->reason == REASON_UNBOUND) {
                 PciDevice *dev = NULL;
                 int r = pci_device_load(run->root, d->name, &dev);
                 if (r < 0) {

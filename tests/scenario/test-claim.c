@@ -342,12 +342,36 @@ START_TEST(test_address_without_domain_is_ambiguous_on_multi_domain_hosts) {
 }
 END_TEST
 
+
+/* A failed probe leaves the device on no driver, with its override as a hold: the report says so (the
+ * driver link, not the driver it had), and the next run repairs once the cause is gone. */
+START_TEST(test_failed_probe_reports_no_driver_and_holds) {
+        _cleanup_free_ char *json = NULL, *again = NULL;
+        ck_assert_int_eq(sim_knob_set(scenario_root, GPU, "probe_errno", "vfio-pci:EIO"), 0);
+        scenario_write_config("[gpu]\naddress = 01:00.0\n");
+        ck_assert_int_eq(scenario_tool(&json, NULL, "apply", "--json", NULL), 1);
+        assert_contains(json, "\"driver\":null");
+        assert_contains(json, "\"driver_before\":\"bochs-drm\"");
+        assert_contains(json, "\"reason\":\"probe-failed\"");
+        assert_not_contains(json, "\"driver\":\"bochs-drm\"");
+        _cleanup_free_ char *gpu = scenario_driver(GPU), *ov = scenario_override(GPU);
+        ck_assert_str_eq(gpu, "(none)");
+        ck_assert_str_eq(ov, "vfio-pci");
+
+        ck_assert_int_eq(sim_knob_set(scenario_root, GPU, "probe_errno", ""), 0);
+        ck_assert_int_eq(scenario_tool(&again, NULL, "apply", "--json", NULL), 0);
+        _cleanup_free_ char *now = scenario_driver(GPU);
+        ck_assert_str_eq(now, "vfio-pci");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("claim");
         TCase *tc = tcase_create("claim");
         tcase_set_timeout(tc, 60);
         tcase_add_checked_fixture(tc, scenario_setup, scenario_teardown);
         tcase_add_test(tc, test_gpu_and_audio_pair_claimed);
+        tcase_add_test(tc, test_failed_probe_reports_no_driver_and_holds);
         tcase_add_test(tc, test_sibling_left_on_host_driver_is_not_viable);
         tcase_add_test(tc, test_nonviable_group_refused_by_policy);
         tcase_add_test(tc, test_id_guard_mismatch_leaves_device_alone);
