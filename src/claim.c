@@ -15,6 +15,35 @@
 /* The backend that lets a VM open a VFIO group. */
 #define VFIO_IOMMU_BACKEND "vfio_iommu_type1"
 
+/* Why the run stops starting new work, for the devices it did not get to. */
+static const char *stop_reason(void) {
+        return run_stop_requested() ? "vfio-bind was asked to stop (SIGTERM) before its turn"
+                                    : "the run's time budget was spent before its turn";
+}
+
+/* A device whose claim never started gets back the override it had: only a started claim leaves a hold. */
+static void claim_abandon(Run *run, DeviceReport *d, const char *why) {
+        _cleanup_free_ char *now = NULL;
+        char path[PATH_MAX];
+        int r;
+
+        if (d->override_written) {
+                r = write_attr(device_attr_path(path, run->root, d->name, "driver_override"),
+                               d->override_before ?: "\n");
+                if (r >= 0)
+                        d->override_written = false;
+        }
+        r = pci_device_read_driver(run->root, d->name, &now);
+        if (r < 0) {
+                explain(d, run, EXPLAIN_VANISHED_CLAIMING, NULL);
+                d->result = RESULT_FAILED;
+                return;
+        }
+        ExplainArgs args = { .current = now, .detail = why, .hint = "run 'vfio-bind apply'" };
+        explain(d, run, now ? EXPLAIN_NOT_CLAIMED : EXPLAIN_NOT_CLAIMED_UNBOUND, &args);
+        d->result = RESULT_FAILED;
+}
+
 /* Still to be claimed: nothing refused it, nothing has happened to it yet. */
 static bool claim_pending_on(const DeviceReport *d) {
         return d->reason == REASON_NONE && d->result == RESULT_NONE;
@@ -32,6 +61,8 @@ static int load_module_bounded(Run *run, const char *module) {
         r = bounded_run(module_work, (void *)module, run_timeout_msec(run), run->lock_fd, &b);
         if (r < 0)
                 return r;
+        if (b.not_started)
+                return -ECANCELED;
         if (b.timed_out)
                 return -ETIME;
         return b.error;
@@ -78,6 +109,10 @@ static void fail_driver_users(Run *run, const char *driver, int error) {
                 if (!claim_pending_on(d) || !streq(d->wanted_driver, driver))
                         continue;
                 ExplainArgs args = { .module = module, .error = -error };
+                if (error == -ECANCELED) {
+                        claim_abandon(run, d, stop_reason());
+                        continue;
+                }
                 if (error == -ETIME) {
                         explain(d, run, EXPLAIN_MODULE_STUCK, &args);
                         d->result = RESULT_STUCK;
@@ -108,6 +143,10 @@ static int claim_load_drivers(Run *run) {
                         seen = streq(tried[k], d->wanted_driver);
                 if (seen)
                         continue;
+                if (run_should_stop()) {
+                        fail_driver_users(run, d->wanted_driver, -ECANCELED);
+                        continue;
+                }
                 if (n_tried == 0)
                         load_iommu_backend(run);
                 tried[n_tried++] = d->wanted_driver;
@@ -225,7 +264,9 @@ static int claim_pending(Run *run) {
                 if (r < 0) {
                         explain(d, run, EXPLAIN_CLAIM_NOT_STARTED, &(ExplainArgs){ .error = -r });
                         d->result = RESULT_FAILED;
-                } else
+                } else if (results[k].not_started)
+                        claim_abandon(run, d, stop_reason());
+                else
                         claim_finish(run, d, &works[k], &results[k]);
                 free((char *)works[k].from_driver);
         }
@@ -238,7 +279,13 @@ static int set_override(Run *run, DeviceReport *d) {
 
         if (streq_ptr(d->dev->driver_override, d->wanted_driver))
                 return 0;
+        free(d->override_before);
+        d->override_before = strdup_or_null(d->dev->driver_override);
+        if (d->dev->driver_override && !d->override_before)
+                return -ENOMEM;
         r = write_attr(device_attr_path(path, run->root, d->name, "driver_override"), d->wanted_driver);
+        if (r >= 0)
+                d->override_written = true;
         if (r < 0) {
                 if (errno_is_gone(r))
                         explain(d, run, EXPLAIN_VANISHED_CLAIMING, NULL);
@@ -309,6 +356,10 @@ static void claim_set_overrides(Run *run) {
                 DeviceReport *d = &run->devices[i];
                 if (d->reason != REASON_NONE)
                         continue;
+                if (run_should_stop()) {
+                        claim_abandon(run, d, stop_reason());
+                        continue;
+                }
                 uint64_t start = now_usec();
                 if (set_override(run, d) >= 0)
                         set_reset_method(run, d);

@@ -3,6 +3,7 @@
 
 #include "alloc-util.h"
 #include "boot.h"
+#include "bounded.h"
 #include "build-config.h"
 #include "config.h"
 #include "dlopen-libs.h"
@@ -27,7 +28,8 @@ typedef struct Options {
         bool dry_run;
         bool quiet;
         const char *stage;
-        char **addresses; /* point into argv */
+        unsigned budget_sec; /* 0: none given */
+        char **addresses;    /* point into argv */
         size_t n_addresses;
 } Options;
 
@@ -56,6 +58,7 @@ static void help(FILE *f) {
               "  --json          machine-readable output (check, status, apply, release)\n"
               "  --dry-run       apply: print the plan, touch nothing\n"
               "  -q, --quiet     print nothing; the exit status tells\n"
+              "  --time-budget=SECONDS  stop starting work after SECONDS and report (boot: 50)\n"
               "  -h, --help      this text\n"
               "  --version       the version\n"
               "\n"
@@ -69,8 +72,8 @@ static int parse_verb(const char *s, Verb *ret) {
                 const char *name;
                 Verb verb;
         } verbs[] = {
-                { "apply", VERB_APPLY },     { "check", VERB_CHECK }, { "status", VERB_STATUS },
-                { "release", VERB_RELEASE }, { "boot", VERB_BOOT },   { "storage", VERB_STORAGE },
+                { "apply", VERB_APPLY },         { "check", VERB_CHECK }, { "status", VERB_STATUS },
+                { "release", VERB_RELEASE },     { "boot", VERB_BOOT },   { "storage", VERB_STORAGE },
                 { "libraries", VERB_LIBRARIES },
         };
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
@@ -122,13 +125,14 @@ static int check_options(const Options *o) {
 
 /* Returns 1 to continue, 0 to exit successfully (help, version), negative on a usage error. */
 static int parse_argv(int argc, char **argv, Options *o) {
-        enum { ARG_CONFIG = 0x100, ARG_ROOT, ARG_JSON, ARG_DRY_RUN, ARG_STAGE, ARG_VERSION };
+        enum { ARG_CONFIG = 0x100, ARG_ROOT, ARG_JSON, ARG_DRY_RUN, ARG_STAGE, ARG_VERSION, ARG_TIME_BUDGET };
         static const struct option options[] = {
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "stage", required_argument, NULL, ARG_STAGE },
+                { "time-budget", required_argument, NULL, ARG_TIME_BUDGET },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -172,6 +176,18 @@ static int parse_argv(int argc, char **argv, Options *o) {
                 case ARG_STAGE:
                         o->stage = optarg;
                         break;
+                case ARG_TIME_BUDGET: {
+                        char *end = NULL;
+                        errno = 0;
+                        unsigned long v = strtoul(optarg, &end, 10);
+                        if (errno != 0 || !end || *end || end == optarg || v < 1 || v > MAX_TIME_BUDGET_SEC) {
+                                fprintf(stderr, "vfio-bind: --time-budget takes seconds from 1 to %u, got '%s'\n",
+                                        MAX_TIME_BUDGET_SEC, optarg);
+                                return -EINVAL;
+                        }
+                        o->budget_sec = (unsigned)v;
+                        break;
+                }
                 case 'q':
                         o->quiet = true;
                         break;
@@ -308,6 +324,11 @@ int main(int argc, char **argv) {
                 (void)strdup_printf(&config_path, "%s%s", root, CONFIG_FILE);
         if (!config_path)
                 return EXIT_DEVICE_PROBLEM;
+
+        /* From here on a stop request (systemd's SIGTERM) lets the current step finish and the report out. */
+        unsigned budget = o.budget_sec ?: o.verb == VERB_BOOT ? BOOT_TIME_BUDGET_SEC : 0;
+        run_budget_start((uint64_t)budget * 1000000);
+        (void)run_stop_on_signals();
 
         if (o.verb == VERB_STORAGE)
                 return list_storage(root);

@@ -222,6 +222,7 @@ int run_init(Run *run, const char *root, const Config *config, HostFactsFlags fl
 void device_report_done(DeviceReport *d) {
         pci_device_free(d->dev);
         free(d->driver_before);
+        free(d->override_before);
         free(d->message);
         free(d->fix);
         free(d->group_blockers);

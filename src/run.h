@@ -107,6 +107,8 @@ typedef struct DeviceReport {
         const char *wanted_driver;
         PciDevice *dev; /* NULL when there is no device at that address */
         char *driver_before;
+        bool override_written; /* this run set driver_override; OVERRIDE_BEFORE is what it was */
+        char *override_before;
         Result result;
         Reason reason;
         char *message;

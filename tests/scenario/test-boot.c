@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <string.h>
@@ -267,6 +268,74 @@ START_TEST(test_run_dir_writable_by_others_is_refused) {
 }
 END_TEST
 
+static const char *const three_config = "[gpu]\naddress = 01:00.0\nfunctions = all\n[usb]\naddress = 00:04.0\n";
+
+/* Start a boot stage whose GPU unbind hangs, wait until the worker is inside that store, stop it. */
+static int boot_stopped_in_unbind(const char *stage, char **ret_out) {
+        int out, err;
+        scenario_write_config(three_config);
+        ck_assert_int_eq(sim_knob_set(scenario_root, "0000:01:00.0", "unbind_delay", "3600"), 0);
+        pid_t pid = scenario_tool_start(&out, &err, "boot", stage, NULL);
+        /* No time limit of our own: the test case's timeout is the only one. */
+        while (sim_log_count(scenario_root, "delay ") < 1)
+                usleep(10 * 1000);
+        ck_assert_int_eq(kill(pid, SIGTERM), 0);
+        return scenario_tool_finish(pid, out, err, ret_out, NULL);
+}
+
+/* Only a device whose claim started may keep an override (the hold); the others are as they were. */
+static void assert_untouched(const char *addr, const char *driver) {
+        _cleanup_free_ char *d = scenario_driver(addr), *ov = scenario_override(addr);
+        ck_assert_str_eq(d, driver);
+        ck_assert_str_eq(ov, "(null)");
+}
+
+START_TEST(test_sigterm_in_initramfs_stage_records_and_reports) {
+        _cleanup_free_ char *out = NULL;
+        ck_assert_int_eq(boot_stopped_in_unbind("--stage=initramfs", &out), 0);
+        _cleanup_free_ char *state = scenario_read_file("run/vfio-bind/initramfs.state");
+        ck_assert_ptr_nonnull(state);
+        assert_contains(state, "device\t0000:01:00.0\tbochs-drm\t");
+        assert_contains(state, "\tstuck\tstuck\t");
+        assert_contains(state, "device\t0000:01:00.1\tsnd_hda_intel\tsnd_hda_intel\tfailed\tnot-claimed\t");
+        assert_contains(state, "device\t0000:00:04.0\txhci_hcd\txhci_hcd\tfailed\tnot-claimed\t");
+        _cleanup_free_ char *kmsg = scenario_read_file("dev/kmsg");
+        assert_contains(kmsg, "0 of 3 functions on vfio-pci");
+        assert_untouched("0000:01:00.1", "snd_hda_intel");
+        assert_untouched("0000:00:04.0", "xhci_hcd");
+}
+END_TEST
+
+START_TEST(test_sigterm_in_root_stage_reports_every_device) {
+        _cleanup_free_ char *out = NULL;
+        ck_assert_int_eq(boot_stopped_in_unbind("--stage=root", &out), 1);
+        assert_contains(out, "VFIO_BIND_REASON=stuck\n");
+        assert_contains(out, "VFIO_BIND_REASON=not-claimed\n");
+        assert_contains(out, "asked to stop");
+        assert_not_contains(out, "VFIO_BIND_RESULT=none\n");
+        assert_not_contains(out, "PRIORITY=6\nVFIO_BIND_DEVICE");
+        assert_untouched("0000:01:00.1", "snd_hda_intel");
+        assert_untouched("0000:00:04.0", "xhci_hcd");
+}
+END_TEST
+
+/* A budget smaller than one device's limit ends the run with a report; where it ended does not matter, what
+ * is left behind does. */
+START_TEST(test_time_budget_ends_the_run_with_a_report) {
+        _cleanup_free_ char *out = NULL;
+        scenario_write_config(three_config);
+        ck_assert_int_eq(sim_knob_set(scenario_root, "0000:01:00.0", "unbind_delay", "3600"), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", "--time-budget=1", NULL), 1);
+        assert_contains(out, "VFIO_BIND_REASON=not-claimed\n");
+        assert_contains(out, "0 of 3 functions on vfio-pci");
+        assert_untouched("0000:01:00.1", "snd_hda_intel");
+        assert_untouched("0000:00:04.0", "xhci_hcd");
+        _cleanup_free_ char *ov = scenario_override("0000:01:00.0");
+        if (strcmp(ov, "(null)") != 0)
+                assert_contains(out, "VFIO_BIND_REASON=stuck\n");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("boot");
         TCase *tc = tcase_create("boot");
@@ -290,6 +359,9 @@ int main(void) {
         tcase_add_test(tc, test_root_stage_with_run_dir_a_file_says_not_claimed);
         tcase_add_test(tc, test_lock_is_never_taken_through_a_symlink);
         tcase_add_test(tc, test_run_dir_writable_by_others_is_refused);
+        tcase_add_test(tc, test_sigterm_in_initramfs_stage_records_and_reports);
+        tcase_add_test(tc, test_sigterm_in_root_stage_reports_every_device);
+        tcase_add_test(tc, test_time_budget_ends_the_run_with_a_report);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
 }

@@ -670,6 +670,10 @@ static void maybe_delay(const char *root, const char *rel, const void *buf, size
         s = knob_seconds(root, addr, "unbind_delay");
         if (s > 0) {
                 struct timespec ts = { .tv_sec = s };
+                /* Tests wait for this line to know the writer is inside the store now. */
+                _cleanup_free_ char *line = sim_path("delay %s %s\n", rel, addr);
+                if (line)
+                        log_line(root, line);
                 while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                         ;
         }
