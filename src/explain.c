@@ -119,6 +119,8 @@ static const ExplainEntry table[_EXPLAIN_MAX] = {
                                   "@HINT@" },
         [EXPLAIN_NOT_CLAIMED_UNBOUND] = { REASON_NOT_CLAIMED, "@DEVICE@ has no driver: the claim did not run: @DETAIL@",
                                           "@HINT@" },
+        [EXPLAIN_NOTHING_TO_RELEASE] = { REASON_NONE,
+                                         "@DEVICE@ is on @CURRENT@, not on a VFIO driver: nothing to release", NULL },
 };
 
 /* The fields the caller passes, by name. */

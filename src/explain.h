@@ -51,6 +51,7 @@ typedef enum Explanation {
         EXPLAIN_RELEASE_STUCK,
         EXPLAIN_NOT_CLAIMED,
         EXPLAIN_NOT_CLAIMED_UNBOUND,
+        EXPLAIN_NOTHING_TO_RELEASE,
         _EXPLAIN_MAX,
 } Explanation;
 

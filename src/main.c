@@ -217,8 +217,9 @@ static int run_verb(const Options *o, const char *root, Config *config) {
         _cleanup_run_ Run run = { .lock_fd = -1 };
         int r, status;
 
+        /* Before the table and on its stream: 'vfio-bind check | less' must show them, in that order. */
         if (!o->quiet && !o->json)
-                output_config_errors(stderr, config);
+                output_config_errors(stdout, config);
 
         r = run_init(&run, root, config, 0);
         if (r < 0) {
@@ -226,7 +227,8 @@ static int run_verb(const Options *o, const char *root, Config *config) {
                 return EXIT_DEVICE_PROBLEM;
         }
 
-        if (o->verb == VERB_APPLY || o->verb == VERB_RELEASE) {
+        /* A dry run promises to touch nothing, not even the lock file. */
+        if ((o->verb == VERB_APPLY && !o->dry_run) || o->verb == VERB_RELEASE) {
                 r = run_lock(&run, lock_timeout_sec(config));
                 if (r < 0) {
                         fprintf(stderr, "vfio-bind: cannot take the lock %s/run/vfio-bind/lock: %s\n", root,
@@ -340,6 +342,12 @@ int main(int argc, char **argv) {
         r = config_load(config_path, &config);
         if (r < 0) {
                 fprintf(stderr, "vfio-bind: cannot read %s: %s\n", config_path, strerror(-r));
+                return EXIT_USAGE_OR_CONFIG;
+        }
+        if (config->missing && o.config) {
+                /* Only the default file may be absent (nothing configured); a file named on the command line
+                 * that is not there is a mistake in the command. */
+                fprintf(stderr, "vfio-bind: cannot read %s: %s\n", config_path, strerror(ENOENT));
                 return EXIT_USAGE_OR_CONFIG;
         }
         if (config->missing && o.verb != VERB_RELEASE)

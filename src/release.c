@@ -95,7 +95,12 @@ static void release_one(Run *run, DeviceReport *d) {
                 .from_driver = driver_is_vfio(d->dev->driver) ? d->dev->driver : NULL,
         };
         if (d->dev->driver && !w.from_driver) {
-                d->result = RESULT_RELEASED; /* already on a host driver: nothing to give back */
+                /* On a host driver already: only a cleared override (a hold) was given back. Never claimed,
+                 * or the host's own device, is nothing released, and the report must not say it was. */
+                if (d->dev->driver_override)
+                        d->result = RESULT_RELEASED;
+                else
+                        explain(d, run, EXPLAIN_NOTHING_TO_RELEASE, &(ExplainArgs){ .current = d->dev->driver });
                 return;
         }
         BoundedResult b;
