@@ -176,6 +176,26 @@ static int add_host_notes(Report *r, const NoteList *notes) {
         return k;
 }
 
+/* What to do about a record that could not be written or read: never "rebuild the initramfs", which would
+ * not help. */
+static const char *state_error_fix(int error) {
+        switch (error) {
+        case ENOSPC:
+        case EDQUOT:
+                return "/run is full: see 'df -h /run' and what fills it";
+        case EROFS:
+                return "/run is mounted read-only: it must be a writable tmpfs";
+        case ENOTDIR:
+        case ELOOP:
+                return "/run/vfio-bind is not a directory: remove what is there and reboot";
+        case EPERM:
+        case EACCES:
+                return "/run/vfio-bind must be owned by root and writable only by it: remove it and reboot";
+        default:
+                return "check /run/vfio-bind and 'journalctl -b -k -t vfio-bind'";
+        }
+}
+
 /* Why the initramfs stage did not do its part, when it did not. */
 static int add_initramfs_entry(Report *r, const Run *run, const BootContext *ctx) {
         switch (ctx->initramfs) {
@@ -197,6 +217,18 @@ static int add_initramfs_entry(Report *r, const Run *run, const BootContext *ctx
                                                "record (state file version other than %d) cannot be read, so this "
                                                "report only knows the root stage: rebuild the initramfs with '%s'",
                                                STATE_FILE_VERSION, ctx->rebuild_command));
+        case INITRAMFS_UNRECORDED:
+                return add_simple(r, LOG_ERR, MESSAGE_ID_INITRAMFS_STALE, "initramfs-unrecorded",
+                                  format_alloc("the initramfs stage of vfio-bind ran, but could not write its record "
+                                               "%s: %s; this report only knows the root stage. Fix: %s",
+                                               STATE_FILE_INITRAMFS, strerror(ctx->initramfs_error),
+                                               state_error_fix(ctx->initramfs_error)));
+        case INITRAMFS_UNREADABLE:
+                return add_simple(r, LOG_ERR, MESSAGE_ID_INITRAMFS_STALE, "initramfs-unreadable",
+                                  format_alloc("cannot read the initramfs stage's record %s: %s; this report only "
+                                               "knows the root stage. Fix: %s",
+                                               STATE_FILE_INITRAMFS, strerror(ctx->initramfs_error),
+                                               state_error_fix(ctx->initramfs_error)));
         case INITRAMFS_DISABLED:
                 return add_simple(r, LOG_NOTICE, MESSAGE_ID_DISABLED, "initramfs-disabled",
                                   format_alloc("the initramfs stage was disabled by rd.vfio_bind=0 on the kernel "

@@ -336,6 +336,54 @@ START_TEST(test_time_budget_ends_the_run_with_a_report) {
 }
 END_TEST
 
+/* A record that could not be written or read is reported as what failed, never as "rebuild the initramfs". */
+static const struct {
+        const char *errno_name;
+        const char *text;
+        const char *fix;
+} unwritable[] = {
+        { "ENOSPC", "No space left on device", "/run is full" },
+        { "EROFS", "Read-only file system", "/run is mounted read-only" },
+};
+
+START_TEST(test_unwritable_state_file_says_what_failed) {
+        _cleanup_free_ char *early = NULL, *out = NULL;
+        ck_assert_int_eq(sim_knob_set(scenario_root, "run", "write_errno", unwritable[_i].errno_name), 0);
+        ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
+        ck_assert_int_eq(sim_knob_set(scenario_root, "run", "write_errno", ""), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 0);
+        assert_contains(out, "could not write its record");
+        assert_contains(out, unwritable[_i].text);
+        assert_contains(out, unwritable[_i].fix);
+        assert_not_contains(out, "did not run");
+        assert_not_contains(out, "rebuild the initramfs");
+}
+END_TEST
+
+START_TEST(test_run_dir_not_a_directory_says_what_failed) {
+        _cleanup_free_ char *out = NULL;
+        scenario_write_file("run/vfio-bind", "");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 1);
+        assert_contains(out, "cannot read the initramfs stage's record");
+        assert_contains(out, "Not a directory");
+        assert_not_contains(out, "rebuild the initramfs");
+}
+END_TEST
+
+START_TEST(test_state_file_never_written_through_a_symlink) {
+        _cleanup_free_ char *out = NULL, *link = NULL, *target = NULL;
+        ck_assert_int_ge(asprintf(&target, "%s/etc/victim", scenario_root), 0);
+        ck_assert_int_ge(asprintf(&link, "%s/run/vfio-bind/.initramfs.state.tmp", scenario_root), 0);
+        scenario_write_file("run/vfio-bind/.keep", "");
+        ck_assert_int_eq(symlink(target, link), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=initramfs", NULL), 0);
+        ck_assert_int_ne(access(target, F_OK), 0);
+        _cleanup_free_ char *state = scenario_read_file("run/vfio-bind/initramfs.state");
+        ck_assert_ptr_nonnull(state);
+        assert_contains(state, "stage=initramfs\n");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("boot");
         TCase *tc = tcase_create("boot");
@@ -362,6 +410,9 @@ int main(void) {
         tcase_add_test(tc, test_sigterm_in_initramfs_stage_records_and_reports);
         tcase_add_test(tc, test_sigterm_in_root_stage_reports_every_device);
         tcase_add_test(tc, test_time_budget_ends_the_run_with_a_report);
+        tcase_add_loop_test(tc, test_unwritable_state_file_says_what_failed, 0, ELEMENTSOF(unwritable));
+        tcase_add_test(tc, test_run_dir_not_a_directory_says_what_failed);
+        tcase_add_test(tc, test_state_file_never_written_through_a_symlink);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
 }

@@ -714,6 +714,20 @@ EXPORT ssize_t write(int fd, const void *buf, size_t count) {
                 return real_write(fd, buf, count);
         path[n] = '\0';
         rl = strlen(root);
+        if (!strncmp(path, root, rl) && !strncmp(path + rl, "/run/", 5)) {
+                /* A full or read-only /run, for the files vfio-bind keeps there. */
+                _cleanup_free_ char *v = NULL;
+                int e = 0;
+                in_sim++;
+                if (sim_knob_get(root, "run", "write_errno", &v) >= 0 && v && *v)
+                        e = sim_errno_from_string(v);
+                in_sim--;
+                if (e > 0) {
+                        errno = e;
+                        return -1;
+                }
+                return real_write(fd, buf, count);
+        }
         if (strncmp(path, root, rl) || strncmp(path + rl, "/sys/", 5))
                 return real_write(fd, buf, count);
 
