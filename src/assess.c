@@ -321,13 +321,13 @@ int run_status(Run *run) {
                 return r;
         for (size_t i = 0; i < run->n_devices; i++) {
                 DeviceReport *d = &run->devices[i];
-                if (!d->dev || d->dev->iommu_group < 0 || !driver_is_vfio(d->dev->driver))
+                char nodes[2][VFIO_NODE_MAX];
+                if (!d->dev || !driver_is_vfio(d->dev->driver))
                         continue;
-                char *who = vfio_holders_of(&holders, d->dev->iommu_group);
+                size_t n = vfio_device_nodes(run->root, d->name, d->dev->iommu_group, nodes);
+                char *who = vfio_holders_of(&holders, nodes, n);
                 if (who)
-                        note_add(&d->notes, SEVERITY_INFO, NOTE_IN_USE,
-                                 format_alloc("/dev/vfio/%d is open by %s", d->dev->iommu_group, who), NULL);
-                free(who);
+                        note_add(&d->notes, SEVERITY_INFO, NOTE_IN_USE, who, NULL);
         }
         vfio_holders_done(&holders);
         return conflicts_add_notes(run);

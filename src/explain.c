@@ -106,7 +106,7 @@ static const ExplainEntry table[_EXPLAIN_MAX] = {
         [EXPLAIN_VANISHED] = { REASON_VANISHED, "@DEVICE@ disappeared (hot-unplug or bus rescan)", NULL },
         [EXPLAIN_VANISHED_CLAIMING] = { REASON_VANISHED, "@DEVICE@ disappeared while it was being claimed", NULL },
         [EXPLAIN_VANISHED_RELEASING] = { REASON_VANISHED, "@DEVICE@ disappeared while it was being released", NULL },
-        [EXPLAIN_IN_USE] = { REASON_RELEASE_FAILED, "@DEVICE@ is in use: /dev/vfio/@GROUP@ is open by @DETAIL@",
+        [EXPLAIN_IN_USE] = { REASON_RELEASE_FAILED, "@DEVICE@ is in use: @DETAIL@",
                              "stop the VM (or the stale process) first" },
         [EXPLAIN_OVERRIDE_NOT_CLEARED] = { REASON_RELEASE_FAILED, "cannot clear driver_override of @DEVICE@: @ERROR@",
                                            NULL },

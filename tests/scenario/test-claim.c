@@ -365,6 +365,28 @@ START_TEST(test_failed_probe_reports_no_driver_and_holds) {
 }
 END_TEST
 
+/* A VM that opened the device's own cdev (iommufd) holds it as much as one with the group node: release
+ * refuses. Its comm is escaped before it is printed. */
+START_TEST(test_release_refused_while_a_vm_holds_the_cdev) {
+        _cleanup_free_ char *a = NULL, *rel = NULL;
+        scenario_write_config(gpu_pair_config);
+        ck_assert_int_eq(scenario_tool(&a, NULL, "apply", NULL), 0);
+        _cleanup_free_ char *cdev = scenario_read_file("dev/vfio/devices/vfio0");
+        ck_assert_ptr_nonnull(cdev);
+        scenario_write_file("proc/4343/comm", "qemu\033[31mred\n");
+        scenario_write_file("proc/4343/fd/.keep", "");
+        char link[4096];
+        snprintf(link, sizeof(link), "%s/proc/4343/fd/21", scenario_root);
+        ck_assert_int_eq(symlink("/dev/vfio/devices/vfio0", link), 0);
+
+        ck_assert_int_eq(scenario_tool(&rel, NULL, "release", GPU, NULL), 1);
+        assert_contains(rel, "0000:01:00.0 is in use: /dev/vfio/devices/vfio0 is open by qemu\\x1b[31mred (pid 4343)");
+        assert_not_contains(rel, "\033");
+        _cleanup_free_ char *gpu = scenario_driver(GPU);
+        ck_assert_str_eq(gpu, "vfio-pci");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("claim");
         TCase *tc = tcase_create("claim");
@@ -372,6 +394,7 @@ int main(void) {
         tcase_add_checked_fixture(tc, scenario_setup, scenario_teardown);
         tcase_add_test(tc, test_gpu_and_audio_pair_claimed);
         tcase_add_test(tc, test_failed_probe_reports_no_driver_and_holds);
+        tcase_add_test(tc, test_release_refused_while_a_vm_holds_the_cdev);
         tcase_add_test(tc, test_sibling_left_on_host_driver_is_not_viable);
         tcase_add_test(tc, test_nonviable_group_refused_by_policy);
         tcase_add_test(tc, test_id_guard_mismatch_leaves_device_alone);

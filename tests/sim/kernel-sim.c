@@ -240,6 +240,45 @@ static int vfio_dev_nodes(const char *root, int group) {
         return 0;
 }
 
+/* vfio_device_add(): the device's cdev, /dev/vfio/devices/vfioN with ADDR/vfio-dev/vfioN, N the lowest
+ * free index (independent of the group number, as in the kernel). */
+static int vfio_cdev_add(const char *root, const char *dir) {
+        _cleanup_free_ char *devs = sim_path("%s/dev/vfio/devices", root), *vd = sim_path("%s/vfio-dev", dir);
+        int r;
+        if (!devs || !vd)
+                return -ENOMEM;
+        if ((r = sim_mkdir_p(devs, 0755)) < 0)
+                return r;
+        for (unsigned n = 0; n < 4096; n++) {
+                _cleanup_free_ char *node = sim_path("%s/vfio%u", devs, n), *sys = sim_path("%s/vfio%u", vd, n);
+                if (!node || !sys)
+                        return -ENOMEM;
+                if (sim_exists(node))
+                        continue;
+                if ((r = sim_write_str(node, "", 0600)) < 0)
+                        return r;
+                return sim_mkdir_p(sys, 0755);
+        }
+        return -ENOSPC;
+}
+
+static void vfio_cdev_remove(const char *root, const char *dir) {
+        _cleanup_free_ char *vd = sim_path("%s/vfio-dev", dir);
+        DIR *d;
+        struct dirent *de;
+        if (!vd || !(d = opendir(vd)))
+                return;
+        while ((de = readdir(d))) {
+                if (strncmp(de->d_name, "vfio", 4))
+                        continue;
+                _cleanup_free_ char *node = sim_path("%s/dev/vfio/devices/%s", root, de->d_name);
+                if (node)
+                        (void) unlink(node);
+        }
+        closedir(d);
+        (void) sim_rm_rf(vd);
+}
+
 /* really_probe(): the driver's probe, then the links. */
 static int probe(const char *root, const char *drv, const char *addr, const char *dir) {
         unsigned vendor = 0, device = 0, class = 0, numvfs = 0;
@@ -278,6 +317,8 @@ static int probe(const char *root, const char *drv, const char *addr, const char
         if (sim_is_vfio_driver(drv)) {
                 if ((r = vfio_dev_nodes(root, group)) < 0)
                         return r;
+                if ((r = vfio_cdev_add(root, dir)) < 0)
+                        return r;
                 if ((class >> 8) == 0x0300)
                         evict_framebuffers(root, dir);
         }
@@ -293,6 +334,8 @@ static int detach(const char *root, const char *drv, const char *addr, const cha
         if (unlink(link) < 0 && errno != ENOENT)
                 return -errno;
         (void) mkfile(dir, "enable", 0644, "0\n");
+        if (sim_is_vfio_driver(drv))
+                vfio_cdev_remove(root, dir);
         if (sim_is_vfio_driver(drv) && sim_device_group(dir, &group) == 0)
                 return sim_vfio_group_release(root, group);
         return 0;
