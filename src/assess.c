@@ -145,6 +145,12 @@ static Reason assess_driver_available(Run *run, DeviceReport *d) {
         char module[MODULE_NAME_MAX];
 
         driver_to_module_name(d->wanted_driver, module, sizeof(module));
+        /* Only a VFIO driver makes the device a VM's: anything else would hand it to another host driver. */
+        int r = vfio_driver_check(run->root, d->wanted_driver);
+        if (r == -EADDRNOTAVAIL)
+                return explain(d, run, EXPLAIN_DRIVER_MODULE_NAME, &(ExplainArgs){ .module = module });
+        if (r == 0)
+                return explain(d, run, EXPLAIN_NOT_VFIO_DRIVER, &(ExplainArgs){ .module = module });
         if (driver_is_vfio(d->dev->driver) || pci_driver_registered(run->root, d->wanted_driver) ||
             module_state(run->root, module) != MODULE_MISSING)
                 return REASON_NONE;

@@ -121,6 +121,15 @@ static const ExplainEntry table[_EXPLAIN_MAX] = {
                                           "@HINT@" },
         [EXPLAIN_NOTHING_TO_RELEASE] = { REASON_NONE,
                                          "@DEVICE@ is on @CURRENT@, not on a VFIO driver: nothing to release", NULL },
+        [EXPLAIN_NOT_VFIO_DRIVER] = { REASON_NOT_VFIO_DRIVER,
+                                      "driver = @WANTED@ in [@SECTION@] is not a VFIO driver (module @MODULE@ does "
+                                      "not use vfio_pci_core): a VM could not use @DEVICE@ on it",
+                                      "set driver = vfio-pci in [@LABEL@], or the vendor's VFIO variant driver "
+                                      "(such as mlx5_vfio_pci)" },
+        [EXPLAIN_DRIVER_MODULE_NAME] = { REASON_NOT_VFIO_DRIVER,
+                                         "driver = @WANTED@ in [@SECTION@] is the name of the module; the driver is "
+                                         "called vfio-pci",
+                                         "write driver = vfio-pci in [@LABEL@], or leave driver = out" },
 };
 
 /* The fields the caller passes, by name. */

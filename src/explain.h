@@ -52,6 +52,8 @@ typedef enum Explanation {
         EXPLAIN_NOT_CLAIMED,
         EXPLAIN_NOT_CLAIMED_UNBOUND,
         EXPLAIN_NOTHING_TO_RELEASE,
+        EXPLAIN_NOT_VFIO_DRIVER,
+        EXPLAIN_DRIVER_MODULE_NAME,
         _EXPLAIN_MAX,
 } Explanation;
 

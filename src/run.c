@@ -29,6 +29,7 @@ static const char *const reason_names[_REASON_MAX] = {
         [REASON_ROOT_UNKNOWN] = "root-unknown",
         [REASON_AMBIGUOUS] = "ambiguous-address",
         [REASON_NOT_CLAIMED] = "not-claimed",
+        [REASON_NOT_VFIO_DRIVER] = "not-vfio-driver",
 };
 
 static const char *const result_names[_RESULT_MAX] = {

@@ -40,6 +40,7 @@ typedef enum Reason {
         REASON_ROOT_UNKNOWN,
         REASON_AMBIGUOUS,
         REASON_NOT_CLAIMED,
+        REASON_NOT_VFIO_DRIVER,
         _REASON_MAX,
         _REASON_INVALID = -EINVAL,
 } Reason;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -387,6 +388,44 @@ START_TEST(test_release_refused_while_a_vm_holds_the_cdev) {
 }
 END_TEST
 
+/* Only VFIO drivers: anything else would move the device from one host driver to another, and a refused
+ * driver leaves no override behind. */
+static const struct {
+        const char *config;
+        const char *message;
+} not_vfio[] = {
+        { "[usb]\naddress = 00:04.0\ndriver = snd_hda_intel\n", "is not a VFIO driver" },
+        { "[usb]\naddress = 00:04.0\ndriver = vfio_pci\n", "the driver is called vfio-pci" },
+};
+
+START_TEST(test_driver_that_is_not_vfio_is_refused) {
+        _cleanup_free_ char *check = NULL, *out = NULL;
+        scenario_write_config(not_vfio[_i].config);
+        ck_assert_int_eq(scenario_tool(&check, NULL, "check", NULL), 1);
+        assert_contains(check, not_vfio[_i].message);
+        assert_contains(check, "not-vfio-driver");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 1);
+        assert_contains(out, not_vfio[_i].message);
+        _cleanup_free_ char *usb = scenario_driver("0000:00:04.0"), *ov = scenario_override("0000:00:04.0");
+        ck_assert_str_eq(usb, "xhci_hcd");
+        ck_assert_str_eq(ov, "(null)");
+        ck_assert_int_eq(sim_log_count(scenario_root, "write"), 0);
+}
+END_TEST
+
+START_TEST(test_variant_driver_using_vfio_pci_core_is_accepted) {
+        _cleanup_free_ char *host = NULL, *out = NULL;
+        ck_assert_int_ge(asprintf(&host, "%smodule mlx5_vfio_pci state=loadable deps=vfio_pci_core,vfio\n",
+                                  scenario_host),
+                         0);
+        scenario_teardown();
+        scenario_setup_with(host);
+        scenario_write_config("[usb]\naddress = 00:04.0\ndriver = mlx5_vfio_pci\n");
+        scenario_tool(&out, NULL, "check", NULL);
+        assert_not_contains(out, "not-vfio-driver");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("claim");
         TCase *tc = tcase_create("claim");
@@ -395,6 +434,8 @@ int main(void) {
         tcase_add_test(tc, test_gpu_and_audio_pair_claimed);
         tcase_add_test(tc, test_failed_probe_reports_no_driver_and_holds);
         tcase_add_test(tc, test_release_refused_while_a_vm_holds_the_cdev);
+        tcase_add_loop_test(tc, test_driver_that_is_not_vfio_is_refused, 0, ELEMENTSOF(not_vfio));
+        tcase_add_test(tc, test_variant_driver_using_vfio_pci_core_is_accepted);
         tcase_add_test(tc, test_sibling_left_on_host_driver_is_not_viable);
         tcase_add_test(tc, test_nonviable_group_refused_by_policy);
         tcase_add_test(tc, test_id_guard_mismatch_leaves_device_alone);
