@@ -49,8 +49,14 @@ static bool claim_pending_on(const DeviceReport *d) {
         return d->reason == REASON_NONE && d->result == RESULT_NONE;
 }
 
+typedef struct ModuleWork {
+        const char *root;
+        const char *module;
+} ModuleWork;
+
 static int module_work(BoundedStep *s, void *userdata) {
-        return step_load_module(s, userdata);
+        const ModuleWork *w = userdata;
+        return step_load_module(s, w->root, w->module);
 }
 
 /* Load MODULE within the per-device limit. -ETIME when it did not finish in time. */
@@ -58,7 +64,8 @@ static int load_module_bounded(Run *run, const char *module) {
         BoundedResult b;
         int r;
 
-        r = bounded_run(module_work, (void *)module, run_timeout_msec(run), run->lock_fd, &b);
+        ModuleWork w = { .root = run->root, .module = module };
+        r = bounded_run(module_work, &w, run_timeout_msec(run), run->lock_fd, &b);
         if (r < 0)
                 return r;
         if (b.not_started)
@@ -76,7 +83,12 @@ static void load_iommu_backend(Run *run) {
         if (module_state(run->root, VFIO_IOMMU_BACKEND) >= MODULE_LIVE)
                 return;
         r = load_module_bounded(run, VFIO_IOMMU_BACKEND);
-        if (r < 0)
+        if (r == -EXDEV)
+                note_add(&run->notes, SEVERITY_WARNING, NOTE_IOMMU_BACKEND,
+                         strdup(VFIO_IOMMU_BACKEND " was not loaded: modules are not loaded under --root, whose "
+                                                   "tree is not this host"),
+                         strdup("load it on the host the tree describes"));
+        else if (r < 0)
                 note_add(&run->notes, SEVERITY_WARNING, NOTE_IOMMU_BACKEND,
                          format_alloc("could not load " VFIO_IOMMU_BACKEND " (%s): VMs cannot use VFIO devices",
                                       r == -ETIME ? "timed out" : strerror(-r)),
@@ -111,6 +123,11 @@ static void fail_driver_users(Run *run, const char *driver, int error) {
                 ExplainArgs args = { .module = module, .error = -error };
                 if (error == -ECANCELED) {
                         claim_abandon(run, d, stop_reason());
+                        continue;
+                }
+                if (error == -EXDEV) {
+                        explain(d, run, EXPLAIN_MODULE_NOT_LOADED_ROOT, &args);
+                        d->result = RESULT_FAILED;
                         continue;
                 }
                 if (error == -ETIME) {

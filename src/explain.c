@@ -130,6 +130,10 @@ static const ExplainEntry table[_EXPLAIN_MAX] = {
                                          "driver = @WANTED@ in [@SECTION@] is the name of the module; the driver is "
                                          "called vfio-pci",
                                          "write driver = vfio-pci in [@LABEL@], or leave driver = out" },
+        [EXPLAIN_MODULE_NOT_LOADED_ROOT] = { REASON_DRIVER_UNAVAILABLE,
+                                             "driver @WANTED@ is not loaded in the tree, and modules are not loaded "
+                                             "under --root: the tree is not this host",
+                                             "load module @MODULE@ on the host the tree describes" },
 };
 
 /* The fields the caller passes, by name. */

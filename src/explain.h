@@ -54,6 +54,7 @@ typedef enum Explanation {
         EXPLAIN_NOTHING_TO_RELEASE,
         EXPLAIN_NOT_VFIO_DRIVER,
         EXPLAIN_DRIVER_MODULE_NAME,
+        EXPLAIN_MODULE_NOT_LOADED_ROOT,
         _EXPLAIN_MAX,
 } Explanation;
 

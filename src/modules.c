@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <sys/utsname.h>
+#include <syslog.h>
 
 #include "dlopen-libs.h"
 #include "fileio.h"
@@ -137,7 +138,7 @@ ModuleState module_state(const char *root, const char *module) {
         return index_lists(text, module) ? MODULE_LOADABLE : MODULE_MISSING;
 }
 
-int module_load(const char *module) {
+int module_load(const char *root, const char *module) {
         struct kmod_ctx *ctx;
         struct kmod_module *mod = NULL;
         int r;
@@ -145,10 +146,15 @@ int module_load(const char *module) {
         r = dlopen_kmod();
         if (r < 0)
                 return r;
+        /* A captured tree is not this host: the real libkmod would insert into the running kernel. */
+        if (*root && !kmod_interposed())
+                return -EXDEV;
 
         ctx = sym_kmod_new(NULL, NULL);
         if (!ctx)
                 return -ENOMEM;
+        /* Its messages are ours to word: no raw "libkmod: ERROR" lines next to the report. */
+        sym_kmod_set_log_priority(ctx, LOG_EMERG);
 
         r = sym_kmod_module_new_from_name(ctx, module, &mod);
         if (r >= 0) {

@@ -25,7 +25,9 @@ bool pci_driver_registered(const char *root, const char *driver);
 
 /* Load MODULE with libkmod (dependencies included). Returns 0 when it is live or built in afterwards,
  * -ENOENT when this kernel does not have it, another negative errno when insertion failed. */
-int module_load(const char *module);
+int module_load(const char *root, const char *module);
+/* Under --root (ROOT not ""), -EXDEV: loading would change the running host, not the tree. Only a module
+ * loader interposed for the tree (a kernel simulator, preloaded) is used there. */
 
 /* Is DRIVER a VFIO driver: vfio-pci, or a variant driver, whose module uses vfio_pci_core (the kernel lists
  * it among vfio_pci_core's holders, or modules.dep among its dependencies)? 1 yes, 0 no, -EADDRNOTAVAIL

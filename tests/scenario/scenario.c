@@ -132,7 +132,9 @@ static pid_t tool_start(int *ret_out, int *ret_err, va_list ap) {
         if (pid == 0) {
                 dup2(out, STDOUT_FILENO);
                 dup2(err, STDERR_FILENO);
-                setenv("LD_PRELOAD", preload, 1);
+                /* SCENARIO_NO_SIM: the tool alone, as a user runs it on a captured tree. */
+                if (!getenv("SCENARIO_NO_SIM"))
+                        setenv("LD_PRELOAD", preload, 1);
                 setenv("VFIO_SIM_ROOT", scenario_root, 1);
                 unsetenv("NO_COLOR");
                 const char *wrapper = getenv("SCENARIO_WRAPPER");

@@ -87,6 +87,22 @@ START_TEST(test_config_errors_come_before_the_table_on_stdout) {
 }
 END_TEST
 
+/* A captured tree is not this host: without a simulator serving it, no module is loaded (the real libkmod
+ * would load it into the running kernel), and the report says so in its own words. */
+START_TEST(test_root_tree_never_loads_modules_on_the_host) {
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        scenario_write_config(gpu_pair_config);
+        setenv("SCENARIO_NO_SIM", "1", 1);
+        int r = scenario_tool(&out, &err, "apply", NULL);
+        unsetenv("SCENARIO_NO_SIM");
+        ck_assert_int_eq(r, 1);
+        assert_contains(out, "modules are not loaded under --root");
+        assert_contains(out, "vfio_iommu_type1 was not loaded");
+        assert_not_contains(out, "libkmod");
+        assert_not_contains(err, "libkmod");
+}
+END_TEST
+
 static void summary_setup(void) {
         scenario_setup();
 }
@@ -102,6 +118,7 @@ int main(void) {
         tcase_add_test(tc, test_config_with_only_errors_is_not_nothing_to_do);
         tcase_add_test(tc, test_explicit_missing_config_is_an_error);
         tcase_add_test(tc, test_config_errors_come_before_the_table_on_stdout);
+        tcase_add_test(tc, test_root_tree_never_loads_modules_on_the_host);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
 }
