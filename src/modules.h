@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -12,8 +13,10 @@ typedef enum ModuleState {
         MODULE_BUILTIN,
 } ModuleState;
 
-/* The kernel's MODULE_NAME_LEN is 64 - sizeof(unsigned long): 64 holds every module name. */
-#define MODULE_NAME_MAX 64
+/* Room for a module name derived from any driver name (a file name in sysfs), kept whole: a name cut to the
+ * kernel's MODULE_NAME_LEN would look up, load and report another module than the one named. A name that
+ * long simply names no module. */
+#define MODULE_NAME_MAX (NAME_MAX + 1)
 
 /* A driver name as the kernel registers it ("vfio-pci") turned into its module's name ("vfio_pci"). */
 void driver_to_module_name(const char *driver, char *buf, size_t size);

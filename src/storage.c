@@ -104,6 +104,12 @@ static int note_unplaced_root(Storage *s, const MountLine *ml) {
         return s->root_unknown ? 0 : -ENOMEM;
 }
 
+/* Filesystems on block devices that report an anonymous device number in mountinfo, and name the real
+ * device as their source. */
+static bool names_its_device(const char *fstype) {
+        return streq(fstype, "btrfs") || streq(fstype, "bcachefs");
+}
+
 typedef struct MountsLoad {
         Storage *storage;
         const char *root;
@@ -122,8 +128,10 @@ static int add_mount_line(char *line, void *userdata) {
         if (ml.major != 0)
                 r = resolve_block(load->root, root_path(dev, load->root, "/sys/dev/block/%u:%u", ml.major, ml.minor),
                                   &m, 0);
-        else if (strncmp(ml.source, "/dev/", 5) == 0 && !strchr(ml.source + 5, '/'))
-                /* btrfs shows an anonymous device number, but names its device as the source. */
+        else if (names_its_device(ml.fstype) && strncmp(ml.source, "/dev/", 5) == 0 && !strchr(ml.source + 5, '/'))
+                /* btrfs shows an anonymous device number, but names its device as the source. Any other
+                 * filesystem with an anonymous number has no device: its source is whatever the mounter chose
+                 * (a FUSE fsname of /dev/sda says nothing about /dev/sda). */
                 r = resolve_block(load->root, root_path(dev, load->root, "/sys/class/block/%s", ml.source + 5), &m, 0);
         else
                 return note_unplaced_root(s, &ml);
@@ -143,12 +151,66 @@ static int add_mount_line(char *line, void *userdata) {
         return 0;
 }
 
+/* The block device /dev/NAME (or a symlink to it, as /dev/mapper/NAME is) under ROOT, as its name in
+ * /sys/class/block. */
+static int block_name(const char *root, const char *dev, char *buf, size_t size) {
+        char path[PATH_MAX], target[PATH_MAX];
+        const char *name = dev + 5;
+
+        if (strncmp(dev, "/dev/", 5) != 0)
+                return -EINVAL;
+        ssize_t n = readlink(root_path(path, root, "%s", dev), target, sizeof(target) - 1);
+        if (n > 0) {
+                target[n] = 0;
+                name = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+        } else if (strchr(name, '/'))
+                return -EINVAL;
+        if (!*name || strlen(name) >= size)
+                return -EINVAL;
+        snprintf(buf, size, "%s", name);
+        return 0;
+}
+
+/* One line of /proc/swaps: "Filename Type Size Used Priority". A swap partition holds the host's memory as
+ * much as a mount holds its files; a swap file lives on a filesystem that is mounted anyway. */
+static int add_swap_line(char *line, void *userdata) {
+        MountsLoad *load = userdata;
+        Storage *s = load->storage;
+        char filename[PATH_MAX], type[32], name[NAME_MAX + 1], dev[PATH_MAX];
+        MountedBlock m = {};
+        int r;
+
+        if (sscanf(line, "%4095s %31s", filename, type) != 2 || !streq(type, "partition"))
+                return 0;
+        _cleanup_free_ char *unescaped = unescape_mountinfo(filename);
+        if (!unescaped)
+                return -ENOMEM;
+        if (block_name(load->root, unescaped, name, sizeof(name)) < 0)
+                return 0;
+        r = resolve_block(load->root, root_path(dev, load->root, "/sys/class/block/%s", name), &m, 0);
+        if (r < 0 || m.n_pci_paths == 0) {
+                mounted_block_done(&m);
+                return r;
+        }
+        m.mountpoint = strdup("[swap]");
+        m.source = strdup(unescaped);
+        if (!m.mountpoint || !m.source || !GREEDY_REALLOC(s->mounts, s->n_mounts + 1)) {
+                mounted_block_done(&m);
+                return -ENOMEM;
+        }
+        s->mounts[s->n_mounts++] = m;
+        return 0;
+}
+
 int storage_load_mounts(Storage *s, const char *root) {
         MountsLoad load = { .storage = s, .root = root };
         char path[PATH_MAX];
         int r;
 
         r = read_file_lines(root_path(path, root, "/proc/self/mountinfo"), add_mount_line, &load);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        r = read_file_lines(root_path(path, root, "/proc/swaps"), add_swap_line, &load);
         return r == -ENOENT ? 0 : r;
 }
 
