@@ -314,20 +314,24 @@ static int set_override(Run *run, DeviceReport *d) {
         return 0;
 }
 
-static void set_reset_method(Run *run, DeviceReport *d) {
+/* The reset method the user asked for is part of the claim: a VM that cannot reset the device the way it
+ * was told may hang the host at its next start, so a failed write fails the device, and the override that
+ * was set for it is taken back (its claim never started). */
+static int set_reset_method(Run *run, DeviceReport *d) {
         const char *want = d->section ? d->section->reset_method : NULL;
         char path[PATH_MAX];
         int r;
 
         if (!want || streq_ptr(d->dev->reset_method, want))
-                return;
+                return 0;
         r = write_attr(device_attr_path(path, run->root, d->name, "reset_method"), want);
-        if (r < 0)
-                note_add(&d->notes, SEVERITY_WARNING, NOTE_RESET_METHOD,
-                         format_alloc("cannot set reset_method of %s to '%s': %s (supported now: %s)", d->name, want,
-                                      strerror(-r), d->dev->reset_method ? d->dev->reset_method : "none listed"),
-                         strdup("load the module that provides the method (e.g. vendor-reset) before vfio-bind, "
-                                "or change reset_method"));
+        if (r < 0) {
+                ExplainArgs args = { .detail = want, .current = d->dev->reset_method ?: "none listed", .error = -r };
+                claim_abandon(run, d, NULL);
+                explain(d, run, errno_is_gone(r) ? EXPLAIN_VANISHED_CLAIMING : EXPLAIN_RESET_METHOD_FAILED, &args);
+                d->result = RESULT_FAILED;
+        }
+        return r;
 }
 
 /* After apply: what is true now. Every device that was there is read again, whatever its result: a failed
@@ -379,7 +383,7 @@ static void claim_set_overrides(Run *run) {
                 }
                 uint64_t start = now_usec();
                 if (set_override(run, d) >= 0)
-                        set_reset_method(run, d);
+                        (void)set_reset_method(run, d);
                 d->usec += now_usec() - start;
         }
 }

@@ -134,6 +134,11 @@ static const ExplainEntry table[_EXPLAIN_MAX] = {
                                              "driver @WANTED@ is not loaded in the tree, and modules are not loaded "
                                              "under --root: the tree is not this host",
                                              "load module @MODULE@ on the host the tree describes" },
+        [EXPLAIN_RESET_METHOD_FAILED] = { REASON_RESET_METHOD_FAILED,
+                                          "cannot set reset_method of @DEVICE@ to '@DETAIL@': @ERROR@ (supported "
+                                          "now: @CURRENT@); it was not claimed",
+                                          "load the module that provides the method (e.g. vendor-reset) before "
+                                          "vfio-bind, or change reset_method in [@LABEL@]" },
 };
 
 /* The fields the caller passes, by name. */

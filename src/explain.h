@@ -55,6 +55,7 @@ typedef enum Explanation {
         EXPLAIN_NOT_VFIO_DRIVER,
         EXPLAIN_DRIVER_MODULE_NAME,
         EXPLAIN_MODULE_NOT_LOADED_ROOT,
+        EXPLAIN_RESET_METHOD_FAILED,
         _EXPLAIN_MAX,
 } Explanation;
 

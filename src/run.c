@@ -30,6 +30,7 @@ static const char *const reason_names[_REASON_MAX] = {
         [REASON_AMBIGUOUS] = "ambiguous-address",
         [REASON_NOT_CLAIMED] = "not-claimed",
         [REASON_NOT_VFIO_DRIVER] = "not-vfio-driver",
+        [REASON_RESET_METHOD_FAILED] = "reset-method-failed",
 };
 
 static const char *const result_names[_RESULT_MAX] = {

@@ -41,6 +41,7 @@ typedef enum Reason {
         REASON_AMBIGUOUS,
         REASON_NOT_CLAIMED,
         REASON_NOT_VFIO_DRIVER,
+        REASON_RESET_METHOD_FAILED,
         _REASON_MAX,
         _REASON_INVALID = -EINVAL,
 } Reason;

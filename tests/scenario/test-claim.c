@@ -266,9 +266,14 @@ START_TEST(test_reset_method_and_boot_vga_notes) {
         _cleanup_free_ char *out = NULL;
         ck_assert_int_eq(sim_knob_set(scenario_root, GPU, "reset_methods", "bus"), 0);
         scenario_write_config("[gpu]\naddress = 01:00.0\nfunctions = all\nreset_method = flr\n[console]\naddress = 00:01.0\n");
-        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 0);
+        /* A reset method the kernel refused is an error for that device: not claimed, override taken back. */
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 1);
         assert_contains(out, "cannot set reset_method of 0000:01:00.0 to 'flr'");
+        assert_contains(out, "reset-method-failed");
         assert_contains(out, "0000:00:01.0 is the firmware's boot display");
+        _cleanup_free_ char *gpu = scenario_driver(GPU), *ov = scenario_override(GPU);
+        ck_assert_str_eq(gpu, "bochs-drm");
+        ck_assert_str_eq(ov, "(null)");
 }
 END_TEST
 
