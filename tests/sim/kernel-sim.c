@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <libkmod.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -722,6 +723,38 @@ static void maybe_delay(const char *root, const char *rel, const void *buf, size
         }
 }
 
+/* The device a store is about: named in the data for the bus files, the directory for a device attribute. */
+static char *store_target(const char *rel, const char *attr, const void *buf, size_t len) {
+        if ((!strncmp(rel, "/sys/bus/pci/drivers/", 21) && (!strcmp(attr, "bind") || !strcmp(attr, "unbind"))) ||
+            !strcmp(rel, "/sys/bus/pci/drivers_probe"))
+                return arg_string(buf, len);
+        const char *end = strrchr(rel, '/'), *start = end;
+        while (start > rel && start[-1] != '/')
+                start--;
+        return end > start ? strndup(start, (size_t) (end - start)) : NULL;
+}
+
+/* Faults the test asks for at one store: the writer dies there (crash_on=ATTR), or the store fails with
+ * fail_ATTR=ERRNO before the kernel would act on it. */
+static int injected_fault(const char *root, const char *rel, const void *buf, size_t len) {
+        const char *attr = strrchr(rel, '/');
+        _cleanup_free_ char *target = NULL, *crash = NULL, *knob = NULL;
+        if (!attr)
+                return 0;
+        attr++;
+        target = store_target(rel, attr, buf, len);
+        if (!target || !*target)
+                return 0;
+        if (sim_knob_get(root, target, "crash_on", &crash) >= 0 && crash && !strcmp(crash, attr)) {
+                _cleanup_free_ char *line = sim_path("crash %s %s\n", rel, target);
+                if (line)
+                        log_line(root, line);
+                kill(getpid(), SIGKILL);
+        }
+        knob = sim_path("fail_%s", attr);
+        return knob ? -knob_errno(root, target, knob, NULL) : 0;
+}
+
 static int handle_write(const char *root, const char *abs, const void *buf, size_t count) {
         const char *rel = abs + strlen(root);
         int lockfd, r;
@@ -732,6 +765,11 @@ static int handle_write(const char *root, const char *abs, const void *buf, size
                 return 0;
         }
         maybe_delay(root, rel, buf, count);
+        r = injected_fault(root, rel, buf, count);
+        if (r < 0) {
+                log_write(root, rel, buf, count, r);
+                return r;
+        }
         lockfd = lock_tree(root);
         r = dispatch(root, abs, rel, buf, count);
         unlock_tree(lockfd);
