@@ -144,6 +144,8 @@ static Reason assess(Run *run, DeviceReport *d) {
 static Reason assess_driver_available(Run *run, DeviceReport *d) {
         char module[MODULE_NAME_MAX];
 
+        if (!d->dev)
+                return REASON_NONE; /* assess() said why already */
         driver_to_module_name(d->wanted_driver, module, sizeof(module));
         /* Only a VFIO driver makes the device a VM's: anything else would hand it to another host driver. */
         int r = vfio_driver_check(run->root, d->wanted_driver);

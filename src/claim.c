@@ -261,8 +261,10 @@ static int claim_pending(Run *run) {
         int r;
 
         if (run->n_devices == 0)
+                // cppcheck-suppress memleak ; works, results and index are _cleanup_free_
                 return 0;
         if (!works || !results || !index)
+                // cppcheck-suppress memleak ; works, results and index are _cleanup_free_
                 return -ENOMEM;
         for (size_t i = 0; i < run->n_devices; i++) {
                 DeviceReport *d = &run->devices[i];

@@ -9,6 +9,8 @@
 #include "report.h"
 #include "string-util.h"
 
+/* The field belongs to e->fields, an entry of r->entries, freed by report_done(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 _printf_(2, 3) static int entry_field(ReportEntry *e, const char *fmt, ...) {
         va_list ap;
         char *s;
@@ -27,6 +29,7 @@ _printf_(2, 3) static int entry_field(ReportEntry *e, const char *fmt, ...) {
         e->fields[e->n_fields++] = s;
         return 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 static ReportEntry *entry_new(Report *r, int priority, const char *message_id) {
         if (!GREEDY_REALLOC(r->entries, r->n + 1))
@@ -238,6 +241,8 @@ static int add_initramfs_entry(Report *r, const Run *run, const BootContext *ctx
         }
 }
 
+/* The message belongs to the entry in r->entries, freed by report_done(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int add_summary(Report *r, const Run *run, const BootContext *ctx, const BootOutcome *o) {
         char summary[SUMMARY_MAX];
         const char *where = "";
@@ -264,6 +269,7 @@ static int add_summary(Report *r, const Run *run, const BootContext *ctx, const 
                 k = k ?: entry_field(e, "VFIO_BIND_INITRAMFS_USEC=%llu", (unsigned long long)o->initramfs_usec);
         return k;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 int report_build(const Run *run, const BootContext *ctx, const BootOutcome *outcome, Report *ret) {
         _cleanup_report_ Report r = {};

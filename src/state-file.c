@@ -128,12 +128,12 @@ int state_file_write_at(int dir_fd, const char *name, const Run *run, Stage stag
 }
 
 int state_file_write(const char *path, const Run *run, Stage stage, bool disabled, uint64_t duration_usec) {
-        _cleanup_free_ char *dir = NULL;
+        char dir[PATH_MAX];
         int dir_fd, r;
 
-        dir = strdup(path);
-        if (!dir)
-                return -ENOMEM;
+        if (strlen(path) >= sizeof(dir))
+                return -ENAMETOOLONG;
+        strcpy(dir, path);
         char *slash = strrchr(dir, '/');
         if (!slash)
                 return -EINVAL;
@@ -164,6 +164,8 @@ static bool split_fields(char *line, char **fields, size_t n) {
 }
 
 /* "device NAME BEFORE AFTER RESULT REASON USEC MESSAGE" */
+/* The fields belong to s->devices, freed by state_file_done(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int parse_device(StateFile *s, char *line) {
         char *f[7];
 
@@ -185,10 +187,17 @@ static int parse_device(StateFile *s, char *line) {
                 .message = field_dup(f[6]),
         };
         snprintf(d->name, sizeof(d->name), "%s", f[0]);
+        /* A field that could not be copied must not read as "none". */
+        if ((!d->driver_before && !streq(f[1], "-")) || (!d->driver_after && !streq(f[2], "-")) ||
+            (!d->message && !streq(f[6], "-")))
+                return -ENOMEM;
         return 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 /* "note NAME SEVERITY CODE MESSAGE FIX" */
+/* The fields belong to s->notes, freed by state_file_done(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int parse_note(StateFile *s, char *line) {
         char *f[5];
 
@@ -208,8 +217,11 @@ static int parse_note(StateFile *s, char *line) {
                 .fix = field_dup(f[4]),
         };
         snprintf(sn->name, sizeof(sn->name), "%s", f[0]);
+        if ((!sn->message && !streq(f[3], "-")) || (!sn->fix && !streq(f[4], "-")))
+                return -ENOMEM;
         return 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 static int parse_setting(StateFile *s, char *line) {
         char *eq = strchr(line, '=');

@@ -18,6 +18,8 @@ static void mounted_block_done(MountedBlock *m) {
         *m = (MountedBlock){};
 }
 
+/* The copy belongs to m->pci_paths, freed by mounted_block_done(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int add_path(MountedBlock *m, const char *path) {
         if (!GREEDY_REALLOC(m->pci_paths, m->n_pci_paths + 1))
                 return -ENOMEM;
@@ -26,6 +28,7 @@ static int add_path(MountedBlock *m, const char *path) {
         m->n_pci_paths++;
         return 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 /* Follow a block device down to the hardware: device-mapper and md devices are virtual, their slaves/
  * are the disks (possibly virtual again: LVM on dm-crypt on a partition). */
@@ -250,6 +253,8 @@ int storage_mounts_on(const Storage *f, const char *device, char **ret) {
 }
 
 /* The PCI functions in a sysfs device path: every component shaped like a canonical address. */
+/* The copies belong to *list, which the caller frees. */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int add_functions_of_path(const char *path, char ***list, size_t *n) {
         _cleanup_free_ char *copy = strdup(path);
         char *save = NULL;
@@ -272,6 +277,7 @@ static int add_functions_of_path(const char *path, char ***list, size_t *n) {
         }
         return 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 int storage_write_record(const Storage *f, const char *root, FILE *out) {
         char **functions = NULL;
@@ -312,6 +318,8 @@ static bool record_line_matches(const char *root, const char *line) {
                d == device;
 }
 
+/* The mount points belong to s->recorded, freed by storage_done(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int add_recorded(Storage *s, char *line) {
         char *tab1 = strchr(line, '\t'), *tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL;
 
@@ -328,6 +336,7 @@ static int add_recorded(Storage *s, char *line) {
         s->n_recorded++;
         return 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 int storage_load_record(Storage *s, const char *root) {
         _cleanup_free_ char *text = NULL, *copy = NULL;

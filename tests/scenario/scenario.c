@@ -140,10 +140,10 @@ static pid_t tool_start(int *ret_out, int *ret_err, va_list ap) {
                 const char *wrapper = getenv("SCENARIO_WRAPPER");
                 if (wrapper && *wrapper) {
                         /* valgrind and friends: the wrapper runs the binary with the simulator preloaded. */
-                        char *wargv[40];
+                        char *wargv[48];
                         size_t k = 0;
                         char *copy = strdup(wrapper);
-                        for (char *tok = strtok(copy, " "); tok && k < 8; tok = strtok(NULL, " "))
+                        for (char *tok = strtok(copy, " "); tok && k < 16; tok = strtok(NULL, " "))
                                 wargv[k++] = tok;
                         for (size_t i = 0; i <= n; i++)
                                 wargv[k++] = argv[i];
