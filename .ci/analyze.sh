@@ -44,7 +44,7 @@ analyzer_args="-fanalyzer -Wno-analyzer-too-complex -Wno-analyzer-use-of-uniniti
 rm -rf "$out/analyzer"
 if meson setup "$out/analyzer" -Dvm_tests=false -Dwerror=true -Dbuildtype=debug \
         -Dc_args="$analyzer_args" >/dev/null &&
-    meson compile -C "$out/analyzer" vfio-bind; then
+    ninja -C "$out/analyzer" -k 0 src/vfio-bind; then
     echo "gcc -fanalyzer: clean"
 else
     failed+=("gcc -fanalyzer")

@@ -330,7 +330,9 @@ int main(int argc, char **argv) {
         /* From here on a stop request (systemd's SIGTERM) lets the current step finish and the report out. */
         unsigned budget = o.budget_sec ?: o.verb == VERB_BOOT ? BOOT_TIME_BUDGET_SEC : 0;
         run_budget_start((uint64_t)budget * 1000000);
-        (void)run_stop_on_signals();
+        /* Only the verbs that change devices finish what they started; the others just stop. */
+        if (o.verb == VERB_APPLY || o.verb == VERB_RELEASE || o.verb == VERB_BOOT)
+                (void)run_stop_on_signals();
 
         if (o.verb == VERB_STORAGE)
                 return list_storage(root);
