@@ -39,6 +39,12 @@ static void claim_abandon(Run *run, DeviceReport *d, const char *why) {
                 d->result = RESULT_FAILED;
                 return;
         }
+        if (streq_ptr(now, d->wanted_driver)) {
+                /* On its driver already (or bound by the module load): nothing was left undone. */
+                explain(d, run, EXPLAIN_ON_DRIVER, NULL);
+                d->result = streq_ptr(d->driver_before, d->wanted_driver) ? RESULT_ALREADY : RESULT_CLAIMED;
+                return;
+        }
         ExplainArgs args = { .current = now, .detail = why, .hint = "run 'vfio-bind apply'" };
         explain(d, run, now ? EXPLAIN_NOT_CLAIMED : EXPLAIN_NOT_CLAIMED_UNBOUND, &args);
         d->result = RESULT_FAILED;

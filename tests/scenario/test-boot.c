@@ -384,6 +384,25 @@ START_TEST(test_state_file_never_written_through_a_symlink) {
 }
 END_TEST
 
+/* A device already on its driver is not "not claimed" because the run was stopped before its turn. */
+START_TEST(test_stopped_run_keeps_devices_already_claimed) {
+        _cleanup_free_ char *first = NULL, *out = NULL;
+        scenario_write_config("[usb]\naddress = 00:04.0\n");
+        ck_assert_int_eq(scenario_tool(&first, NULL, "apply", NULL), 0);
+        scenario_write_config("[usb]\naddress = 00:04.0\n[gpu]\naddress = 01:00.0\nfunctions = all\n");
+        ck_assert_int_eq(sim_knob_set(scenario_root, "0000:01:00.0", "unbind_delay", "3600"), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", "--time-budget=1", NULL), 1);
+        assert_contains(out, "MESSAGE=usb 0000:00:04.0");
+        const char *usb = strstr(out, "VFIO_BIND_DEVICE=0000:00:04.0\n");
+        ck_assert_ptr_nonnull(usb);
+        const char *end = strstr(usb, "\n\n");
+        ck_assert_ptr_nonnull(end);
+        char *entry = strndup(usb, (size_t)(end - usb));
+        assert_not_contains(entry, "VFIO_BIND_REASON=not-claimed");
+        free(entry);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("boot");
         TCase *tc = tcase_create("boot");
@@ -410,6 +429,7 @@ int main(void) {
         tcase_add_test(tc, test_sigterm_in_initramfs_stage_records_and_reports);
         tcase_add_test(tc, test_sigterm_in_root_stage_reports_every_device);
         tcase_add_test(tc, test_time_budget_ends_the_run_with_a_report);
+        tcase_add_test(tc, test_stopped_run_keeps_devices_already_claimed);
         tcase_add_loop_test(tc, test_unwritable_state_file_says_what_failed, 0, ELEMENTSOF(unwritable));
         tcase_add_test(tc, test_run_dir_not_a_directory_says_what_failed);
         tcase_add_test(tc, test_state_file_never_written_through_a_symlink);
