@@ -11,7 +11,7 @@
 # "cppcheck-suppress ID" comments and "#pragma GCC diagnostic" blocks in src/. Nothing is suppressed here.
 #
 # On a fresh Debian 12 it installs what it needs (as root, with apt-get). Usage: .ci/analyze.sh [BUILDDIR]
-# (default: build-analyze, next to the sources; removed and made anew). About 3-4 minutes on 2 cores.
+# (default: build-analyze, next to the sources; made anew). About 3.5 minutes on 2 cores, most of it valgrind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-build-analyze}

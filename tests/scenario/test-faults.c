@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -217,6 +219,96 @@ START_TEST(test_release_fault_matrix) {
 }
 END_TEST
 
+/* The run directory and the lock, at boot: nothing is claimed, every device says so as an error, no
+ * override is left behind, and the next boot (the fault gone) claims. */
+typedef enum RunFault {
+        RUN_DIR_A_FILE,
+        RUN_DIR_FULL,
+        RUN_DIR_READ_ONLY,
+        LOCK_HELD,
+        _RUN_FAULT_MAX,
+} RunFault;
+
+static void run_fault_set(RunFault fault, int *lock_fd) {
+        char path[4096];
+        switch (fault) {
+        case RUN_DIR_A_FILE:
+                scenario_write_file("run/vfio-bind", "");
+                break;
+        case RUN_DIR_FULL:
+                ck_assert_int_eq(sim_knob_set(scenario_root, "run", "write_errno", "ENOSPC"), 0);
+                break;
+        case RUN_DIR_READ_ONLY:
+                ck_assert_int_eq(sim_knob_set(scenario_root, "run", "write_errno", "EROFS"), 0);
+                break;
+        case LOCK_HELD:
+                scenario_write_file("run/vfio-bind/lock", "");
+                snprintf(path, sizeof(path), "%s/run/vfio-bind/lock", scenario_root);
+                *lock_fd = open(path, O_RDWR | O_CLOEXEC);
+                ck_assert_int_ge(*lock_fd, 0);
+                ck_assert_int_eq(flock(*lock_fd, LOCK_EX), 0);
+                break;
+        default:
+                break;
+        }
+}
+
+static void run_fault_clear(RunFault fault, int lock_fd) {
+        char path[4096];
+        switch (fault) {
+        case RUN_DIR_A_FILE:
+                snprintf(path, sizeof(path), "%s/run/vfio-bind", scenario_root);
+                ck_assert_int_eq(unlink(path), 0);
+                break;
+        case RUN_DIR_FULL:
+        case RUN_DIR_READ_ONLY:
+                ck_assert_int_eq(sim_knob_set(scenario_root, "run", "write_errno", ""), 0);
+                break;
+        case LOCK_HELD:
+                close(lock_fd);
+                break;
+        default:
+                break;
+        }
+}
+
+START_TEST(test_run_dir_fault_matrix) {
+        _cleanup_free_ char *early = NULL, *out = NULL, *again = NULL;
+        int lock_fd = -1;
+
+        scenario_write_config("[global]\ntimeout = 1\n[gpu]\naddress = 01:00.0\nfunctions = all\n"
+                              "[usb]\naddress = 00:04.0\n");
+        scenario_write_file("dev/kmsg", "");
+        run_fault_set((RunFault)_i, &lock_fd);
+        ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
+        int r = scenario_tool(&out, NULL, "boot", "--stage=root", NULL);
+        for (size_t i = 0; i < ELEMENTSOF(addresses); i++) {
+                _cleanup_free_ char *d = scenario_driver(addresses[i]), *ov = scenario_override(addresses[i]);
+                if (streq(d, "vfio-pci"))
+                        continue;
+                /* Not claimed: said at error level, and nothing half-done left on the device. */
+                ck_assert_int_eq(r, 1);
+                char needle[64];
+                snprintf(needle, sizeof(needle), "VFIO_BIND_DEVICE=%s\n", addresses[i]);
+                const char *entry = strstr(out, needle);
+                ck_assert_msg(entry, "no report for %s in:\n%s", addresses[i], out);
+                const char *start = entry;
+                while (start > out && !(start[-1] == '\n' && start[-2] == '\n'))
+                        start--;
+                ck_assert_msg(strncmp(strstr(start, "PRIORITY="), "PRIORITY=3", 10) == 0 ||
+                                      strncmp(strstr(start, "PRIORITY="), "PRIORITY=4", 10) == 0,
+                              "%s is not on vfio-pci but not reported as a problem", addresses[i]);
+                ck_assert_msg(streq(ov, "(null)"), "%s was left with override %s", addresses[i], ov);
+        }
+        run_fault_clear((RunFault)_i, lock_fd);
+        ck_assert_int_eq(scenario_tool(&again, NULL, "boot", "--stage=root", NULL), 0);
+        for (size_t i = 0; i < ELEMENTSOF(addresses); i++) {
+                _cleanup_free_ char *d = scenario_driver(addresses[i]);
+                ck_assert_str_eq(d, "vfio-pci");
+        }
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("faults");
         TCase *tc = tcase_create("faults");
@@ -224,6 +316,7 @@ int main(void) {
         tcase_add_checked_fixture(tc, scenario_setup, scenario_teardown);
         tcase_add_loop_test(tc, test_fault_matrix, 0, ELEMENTSOF(faults));
         tcase_add_loop_test(tc, test_release_fault_matrix, 0, ELEMENTSOF(release_faults));
+        tcase_add_loop_test(tc, test_run_dir_fault_matrix, 0, _RUN_FAULT_MAX);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
 }
