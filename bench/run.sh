@@ -211,7 +211,7 @@ int main(void) { return 0; }
 EOF
 rss_floor=
 if command -v cc >/dev/null; then
-    libs=$(ldd "$VFIO_BIND" | sed -n 's/^[[:space:]]*lib\([^.]*\)\.so.*/\1/p' | grep -E '^(inih|kmod|systemd)$' | sed 's/^/-l/' | tr '\n' ' ')
+    libs=$(ldd "$VFIO_BIND" | sed -n 's/^[[:space:]]*lib\([^.]*\)\.so.*/\1/p' | { grep -E '^(inih|kmod|systemd)$' || :; } | sed 's/^/-l/' | tr '\n' ' ')
     # shellcheck disable=SC2086
     if cc -Wl,--no-as-needed -o "$WORK/empty-libc" "$WORK/empty.c" 2>/dev/null &&
        cc -Wl,--no-as-needed -o "$WORK/empty-libs" "$WORK/empty.c" $libs 2>/dev/null; then

@@ -144,7 +144,15 @@ static Reason assess(Run *run, DeviceReport *d) {
 static Reason assess_driver_available(Run *run, DeviceReport *d) {
         char module[MODULE_NAME_MAX];
 
+        if (!d->dev)
+                return REASON_NONE; /* assess() said why already */
         driver_to_module_name(d->wanted_driver, module, sizeof(module));
+        /* Only a VFIO driver makes the device a VM's: anything else would hand it to another host driver. */
+        int r = vfio_driver_check(run->root, d->wanted_driver);
+        if (r == -EADDRNOTAVAIL)
+                return explain(d, run, EXPLAIN_DRIVER_MODULE_NAME, &(ExplainArgs){ .module = module });
+        if (r == 0)
+                return explain(d, run, EXPLAIN_NOT_VFIO_DRIVER, &(ExplainArgs){ .module = module });
         if (driver_is_vfio(d->dev->driver) || pci_driver_registered(run->root, d->wanted_driver) ||
             module_state(run->root, module) != MODULE_MISSING)
                 return REASON_NONE;
@@ -321,13 +329,13 @@ int run_status(Run *run) {
                 return r;
         for (size_t i = 0; i < run->n_devices; i++) {
                 DeviceReport *d = &run->devices[i];
-                if (!d->dev || d->dev->iommu_group < 0 || !driver_is_vfio(d->dev->driver))
+                char nodes[2][VFIO_NODE_MAX];
+                if (!d->dev || !driver_is_vfio(d->dev->driver))
                         continue;
-                char *who = vfio_holders_of(&holders, d->dev->iommu_group);
+                size_t n = vfio_device_nodes(run->root, d->name, d->dev->iommu_group, nodes);
+                char *who = vfio_holders_of(&holders, nodes, n);
                 if (who)
-                        note_add(&d->notes, SEVERITY_INFO, NOTE_IN_USE,
-                                 format_alloc("/dev/vfio/%d is open by %s", d->dev->iommu_group, who), NULL);
-                free(who);
+                        note_add(&d->notes, SEVERITY_INFO, NOTE_IN_USE, who, NULL);
         }
         vfio_holders_done(&holders);
         return conflicts_add_notes(run);

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <fcntl.h>
 #include <syslog.h>
 
 #include "boot.h"
@@ -9,6 +11,7 @@
 #include "fileio.h"
 #include "host-facts.h"
 #include "journal.h"
+#include "lock.h"
 #include "macro.h"
 #include "output.h"
 #include "report.h"
@@ -26,19 +29,39 @@ static const char *rebuild_command(const char *root) {
         return "update-initramfs -u -k all (initramfs-tools) or dracut -f --regenerate-all (dracut)";
 }
 
+/* The error the initramfs stage left in the name of an empty file when it could not write its state, or 0. */
+static int initramfs_write_error(const char *root) {
+        _cleanup_closedir_ DIR *d = NULL;
+        char path[PATH_MAX];
+        struct dirent *de;
+
+        d = opendir(root_path(path, root, RUN_DIR));
+        if (!d)
+                return 0;
+        while ((de = readdir(d)))
+                if (strncmp(de->d_name, STATE_FILE_FAILED_PREFIX, strlen(STATE_FILE_FAILED_PREFIX)) == 0) {
+                        int e = atoi(de->d_name + strlen(STATE_FILE_FAILED_PREFIX));
+                        if (e > 0)
+                                return e;
+                }
+        return 0;
+}
+
 /* The root stage's view of what the initramfs stage left behind. */
 static void read_initramfs_state(const char *root, const Config *config, StateFile *early, BootContext *ctx) {
         char path[PATH_MAX];
         int r;
 
         r = state_file_read(root_path(path, root, STATE_FILE_INITRAMFS), early);
-        if (r == -ENOENT)
-                ctx->initramfs = INITRAMFS_MISSING;
-        else if (r == -EPROTONOSUPPORT)
+        if (r == -ENOENT) {
+                /* No record: it did not run, unless it said it could not write one. */
+                ctx->initramfs_error = initramfs_write_error(root);
+                ctx->initramfs = ctx->initramfs_error > 0 ? INITRAMFS_UNRECORDED : INITRAMFS_MISSING;
+        } else if (r == -EPROTONOSUPPORT)
                 ctx->initramfs = INITRAMFS_OTHER_VERSION;
         else if (r < 0) {
-                fprintf(stderr, "vfio-bind: cannot read %s: %s\n", path, strerror(-r));
-                ctx->initramfs = INITRAMFS_MISSING;
+                ctx->initramfs = INITRAMFS_UNREADABLE;
+                ctx->initramfs_error = -r;
         } else if (early->disabled)
                 /* It claimed nothing and saw nothing worth reporting: this stage's view wins. */
                 ctx->initramfs = INITRAMFS_DISABLED;
@@ -47,6 +70,26 @@ static void read_initramfs_state(const char *root, const Config *config, StateFi
                 if (early->config_hash != config->hash || early->config_present != !config->missing)
                         ctx->initramfs = INITRAMFS_STALE;
         }
+}
+
+/* The initramfs stage's record, in the checked run directory; when it cannot be written, the error in the
+ * name of an empty file, which needs no space on a full /run. */
+static int write_initramfs_state(const char *root, const Run *run, bool disabled, uint64_t usec) {
+        int dir_fd, r;
+
+        dir_fd = run_dir_open(root);
+        if (dir_fd < 0)
+                return dir_fd;
+        r = state_file_write_at(dir_fd, "initramfs.state", run, STAGE_INITRAMFS, disabled, usec);
+        if (r < 0) {
+                char name[64];
+                snprintf(name, sizeof(name), STATE_FILE_FAILED_PREFIX "%d", -r);
+                int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+                if (fd >= 0)
+                        close(fd);
+        }
+        close(dir_fd);
+        return r;
 }
 
 /* The journal when there is one; the kernel log in the initramfs, or when journald is not there. */
@@ -76,13 +119,29 @@ static int report_run(const Run *run, const BootContext *ctx) {
 }
 
 static void claim(Run *run, const Config *config) {
+        _cleanup_free_ char *why = NULL;
+        const char *fix;
         int r;
 
         r = run_lock(run, lock_timeout_sec(config));
-        if (r >= 0)
+        if (r >= 0) {
                 r = run_apply(run, false);
+                if (r >= 0)
+                        return;
+                why = format_alloc("claiming failed: %s", strerror(-r));
+                fix = "see the messages of vfio-bind above, then run 'vfio-bind apply'";
+        } else if (r == -EWOULDBLOCK) {
+                why = format_alloc("another vfio-bind holds %s%s", run->root, LOCK_FILE);
+                fix = "wait for the other vfio-bind to finish, then run 'vfio-bind apply'";
+        } else {
+                why = format_alloc("cannot take the lock %s%s: %s", run->root, LOCK_FILE, strerror(-r));
+                fix = "/run/vfio-bind must be a directory owned by root: remove what is there, then run "
+                      "'vfio-bind apply'";
+        }
+        fprintf(stderr, "vfio-bind: %s\n", strna(why));
+        r = run_not_claimed(run, strna(why), fix);
         if (r < 0)
-                fprintf(stderr, "vfio-bind: claiming failed: %s\n", strerror(-r));
+                fprintf(stderr, "vfio-bind: cannot read the host's state: %s\n", strerror(-r));
 }
 
 int boot_stage(const char *root, const char *config_path, Stage stage) {
@@ -122,8 +181,8 @@ int boot_stage(const char *root, const char *config_path, Stage stage) {
                 .rebuild_command = rebuild_command(root),
         };
         if (initramfs) {
-                r = state_file_write(root_path(path, root, STATE_FILE_INITRAMFS), &run, stage,
-                                     disabled || initramfs_disabled, now_usec() - start);
+                r = write_initramfs_state(root, &run, disabled || initramfs_disabled, now_usec() - start);
+                root_path(path, root, STATE_FILE_INITRAMFS);
                 if (r < 0)
                         fprintf(stderr, "vfio-bind: cannot write %s: %s\n", path, strerror(-r));
                 if (initramfs_disabled && !disabled)

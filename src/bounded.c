@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -17,6 +18,8 @@
 #define BOUNDED_LINE_MAX (BOUNDED_STEP_MAX + 32)
 /* Room for several lines: the child writes an item's end and the next one's start back to back. */
 #define BOUNDED_READ_BUFFER 1024
+/* How long the current step may still take once a stop was asked for. */
+#define STOP_GRACE_USEC (2 * 1000 * 1000ULL)
 
 uint64_t now_usec(void) {
         struct timespec ts;
@@ -79,6 +82,9 @@ static int each_spawn(BoundedItemWork work, size_t first, size_t n, void *userda
                         close(close_fd);
                 BoundedStep s = { .fd = pipefd[1] };
                 for (size_t i = first; i < n; i++) {
+                        /* Asked to stop, or out of time: the item before is done, this one does not start. */
+                        if (run_should_stop())
+                                break;
                         send_line(pipefd[1], "I%zu", i);
                         send_line(pipefd[1], "R%d", work(&s, i, userdata));
                 }
@@ -94,6 +100,7 @@ typedef struct EachProgress {
         size_t current;      /* the item being worked on, or about to be */
         size_t next;         /* the first item without a result */
         uint64_t item_start; /* when CURRENT started, or when the one before it ended */
+        bool in_item;        /* CURRENT said it started and has not ended */
         char buf[BOUNDED_READ_BUFFER];
         size_t len;
 } EachProgress;
@@ -105,6 +112,7 @@ static void each_handle_line(EachProgress *p, char *line, BoundedResult *ret) {
         case 'I':
                 p->current = strtoul(line + 1, NULL, 10);
                 p->item_start = now_usec();
+                p->in_item = true;
                 break;
         case 'S': {
                 char *what = NULL;
@@ -116,6 +124,7 @@ static void each_handle_line(EachProgress *p, char *line, BoundedResult *ret) {
                 res->error = atoi(line + 1);
                 res->usec = now_usec() - p->item_start;
                 p->next = p->current + 1;
+                p->in_item = false;
                 /* Until the next item says it started, the time is already that item's: the one that just
                  * ended must never be reported stuck for what comes after it. */
                 p->current = p->next;
@@ -146,10 +155,28 @@ static int each_read(EachProgress *p, int fd, BoundedResult *ret) {
         return 1;
 }
 
+/* When the current item is given up: its own limit, cut by the run's budget, and after a stop request a
+ * short grace to finish the step the worker is in (systemd waits only so long after SIGTERM). */
+static uint64_t item_deadline(uint64_t item_start, unsigned timeout_msec) {
+        static uint64_t stop_seen;
+        uint64_t deadline = item_start + (uint64_t)timeout_msec * 1000, now = now_usec();
+        uint64_t left = run_budget_left_usec();
+
+        if (left != UINT64_MAX && now + left < deadline)
+                deadline = now + left;
+        if (run_stop_requested()) {
+                if (stop_seen == 0)
+                        stop_seen = now;
+                if (stop_seen + STOP_GRACE_USEC < deadline)
+                        deadline = stop_seen + STOP_GRACE_USEC;
+        }
+        return deadline;
+}
+
 /* Follow one child until it finished every item, died, or overran the current item's limit. */
 static void each_follow(EachProgress *p, const EachChild *child, size_t n, unsigned timeout_msec, BoundedResult *ret) {
         while (p->next < n) {
-                uint64_t now = now_usec(), deadline = p->item_start + (uint64_t)timeout_msec * 1000;
+                uint64_t now = now_usec(), deadline = item_deadline(p->item_start, timeout_msec);
                 /* Past the deadline, first take what the child already said: a late wake-up of ours must not
                  * turn an item that finished in time into a stuck one. */
                 struct pollfd pfd = { .fd = child->fd, .events = POLLIN };
@@ -183,11 +210,17 @@ int bounded_run_each(BoundedItemWork work, size_t n, void *userdata, unsigned ti
                         return r;
                 p.current = p.next;
                 p.item_start = now_usec();
+                p.in_item = false;
                 p.len = 0;
 
                 each_follow(&p, &child, n, timeout_msec, ret);
                 close(child.fd);
 
+                if (p.next < n && !p.in_item && run_should_stop() && !ret[p.current].timed_out) {
+                        /* The worker stopped between items, as asked: the rest never started. */
+                        (void)waitpid(child.pid, NULL, 0);
+                        break;
+                }
                 if (p.next >= n)
                         (void)waitpid(child.pid, NULL, 0);
                 else {
@@ -199,7 +232,12 @@ int bounded_run_each(BoundedItemWork work, size_t n, void *userdata, unsigned ti
                         (void)waitpid(child.pid, NULL, WNOHANG);
                         p.next = p.current + 1;
                 }
+                if (p.next < n && run_should_stop())
+                        break;
         }
+        for (size_t i = p.next; i < n; i++)
+                if (!ret[i].timed_out && ret[i].error == 0)
+                        ret[i].not_started = true;
         return 0;
 }
 
@@ -216,4 +254,52 @@ static int single_item(BoundedStep *s, size_t index, void *userdata) {
 int bounded_run(BoundedWork work, void *userdata, unsigned timeout_msec, int close_fd, BoundedResult *ret) {
         SingleWork w = { .work = work, .userdata = userdata };
         return bounded_run_each(single_item, 1, &w, timeout_msec, close_fd, ret);
+}
+
+/* Shared with the worker children, so a stop asked of the parent alone (kill PID) also keeps the worker
+ * from starting its next item; a stop sent to the whole unit reaches it in both ways. */
+static volatile sig_atomic_t stop_local;
+static volatile sig_atomic_t *stop_shared;
+static uint64_t budget_deadline;
+
+static void on_stop_signal(int sig) {
+        (void)sig;
+        stop_local = 1;
+        if (stop_shared)
+                *stop_shared = 1;
+}
+
+int run_stop_on_signals(void) {
+        /* No SA_RESTART: a wait (poll, usleep) returns early and sees the flag. */
+        struct sigaction sa = { .sa_handler = on_stop_signal };
+
+        if (!stop_shared) {
+                void *p = mmap(NULL, sizeof(*stop_shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+                if (p == MAP_FAILED)
+                        return -errno;
+                stop_shared = p;
+        }
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+                return -errno;
+        return 0;
+}
+
+void run_budget_start(uint64_t budget_usec) {
+        budget_deadline = budget_usec > 0 ? now_usec() + budget_usec : 0;
+}
+
+uint64_t run_budget_left_usec(void) {
+        if (budget_deadline == 0)
+                return UINT64_MAX;
+        uint64_t now = now_usec();
+        return now >= budget_deadline ? 0 : budget_deadline - now;
+}
+
+bool run_stop_requested(void) {
+        return stop_local || (stop_shared && *stop_shared);
+}
+
+bool run_should_stop(void) {
+        return run_stop_requested() || run_budget_left_usec() == 0;
 }

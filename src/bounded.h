@@ -30,6 +30,7 @@ typedef struct BoundedResult {
         unsigned step_code;          /* the code of the last step reported, 0 before the first */
         char step[BOUNDED_STEP_MAX]; /* the last step reported */
         uint64_t usec;               /* from the item's start to its end (or to giving up) */
+        bool not_started;            /* the run was stopped (or out of time) before this item began */
 } BoundedResult;
 
 /* Run WORK in a child for at most TIMEOUT_MSEC. CLOSE_FD (if >= 0) is closed in the child: the caller's
@@ -45,3 +46,14 @@ int bounded_run_each(BoundedItemWork work, size_t n, void *userdata, unsigned ti
                      BoundedResult *ret);
 
 uint64_t now_usec(void);
+
+/* The whole run's limits: systemd kills a unit that overruns TimeoutStartSec=, and SIGTERM asks it to stop.
+ * Either way no new work starts, the current step finishes (or is given up at its own limit) and the run
+ * still writes its state and report. */
+void run_budget_start(uint64_t budget_usec);
+/* The time left in the budget, 0 when spent; UINT64_MAX when there is no budget. */
+uint64_t run_budget_left_usec(void);
+/* SIGTERM and SIGINT set a flag instead of killing the process. */
+int run_stop_on_signals(void);
+bool run_should_stop(void);
+bool run_stop_requested(void);

@@ -15,13 +15,54 @@
 /* The backend that lets a VM open a VFIO group. */
 #define VFIO_IOMMU_BACKEND "vfio_iommu_type1"
 
+/* Why the run stops starting new work, for the devices it did not get to. */
+static const char *stop_reason(void) {
+        return run_stop_requested() ? "vfio-bind was asked to stop (SIGTERM) before its turn"
+                                    : "the run's time budget was spent before its turn";
+}
+
+/* A device whose claim never started gets back the override it had: only a started claim leaves a hold. */
+static void claim_abandon(Run *run, DeviceReport *d, const char *why) {
+        _cleanup_free_ char *now = NULL;
+        char path[PATH_MAX];
+        int r;
+
+        if (d->override_written) {
+                r = write_attr(device_attr_path(path, run->root, d->name, "driver_override"),
+                               d->override_before ?: "\n");
+                if (r >= 0)
+                        d->override_written = false;
+        }
+        r = pci_device_read_driver(run->root, d->name, &now);
+        if (r < 0) {
+                explain(d, run, EXPLAIN_VANISHED_CLAIMING, NULL);
+                d->result = RESULT_FAILED;
+                return;
+        }
+        if (streq_ptr(now, d->wanted_driver)) {
+                /* On its driver already (or bound by the module load): nothing was left undone. */
+                explain(d, run, EXPLAIN_ON_DRIVER, NULL);
+                d->result = streq_ptr(d->driver_before, d->wanted_driver) ? RESULT_ALREADY : RESULT_CLAIMED;
+                return;
+        }
+        ExplainArgs args = { .current = now, .detail = why, .hint = "run 'vfio-bind apply'" };
+        explain(d, run, now ? EXPLAIN_NOT_CLAIMED : EXPLAIN_NOT_CLAIMED_UNBOUND, &args);
+        d->result = RESULT_FAILED;
+}
+
 /* Still to be claimed: nothing refused it, nothing has happened to it yet. */
 static bool claim_pending_on(const DeviceReport *d) {
         return d->reason == REASON_NONE && d->result == RESULT_NONE;
 }
 
+typedef struct ModuleWork {
+        const char *root;
+        const char *module;
+} ModuleWork;
+
 static int module_work(BoundedStep *s, void *userdata) {
-        return step_load_module(s, userdata);
+        const ModuleWork *w = userdata;
+        return step_load_module(s, w->root, w->module);
 }
 
 /* Load MODULE within the per-device limit. -ETIME when it did not finish in time. */
@@ -29,9 +70,12 @@ static int load_module_bounded(Run *run, const char *module) {
         BoundedResult b;
         int r;
 
-        r = bounded_run(module_work, (void *)module, run_timeout_msec(run), run->lock_fd, &b);
+        ModuleWork w = { .root = run->root, .module = module };
+        r = bounded_run(module_work, &w, run_timeout_msec(run), run->lock_fd, &b);
         if (r < 0)
                 return r;
+        if (b.not_started)
+                return -ECANCELED;
         if (b.timed_out)
                 return -ETIME;
         return b.error;
@@ -45,7 +89,12 @@ static void load_iommu_backend(Run *run) {
         if (module_state(run->root, VFIO_IOMMU_BACKEND) >= MODULE_LIVE)
                 return;
         r = load_module_bounded(run, VFIO_IOMMU_BACKEND);
-        if (r < 0)
+        if (r == -EXDEV)
+                note_add(&run->notes, SEVERITY_WARNING, NOTE_IOMMU_BACKEND,
+                         strdup(VFIO_IOMMU_BACKEND " was not loaded: modules are not loaded under --root, whose "
+                                                   "tree is not this host"),
+                         strdup("load it on the host the tree describes"));
+        else if (r < 0)
                 note_add(&run->notes, SEVERITY_WARNING, NOTE_IOMMU_BACKEND,
                          format_alloc("could not load " VFIO_IOMMU_BACKEND " (%s): VMs cannot use VFIO devices",
                                       r == -ETIME ? "timed out" : strerror(-r)),
@@ -78,6 +127,15 @@ static void fail_driver_users(Run *run, const char *driver, int error) {
                 if (!claim_pending_on(d) || !streq(d->wanted_driver, driver))
                         continue;
                 ExplainArgs args = { .module = module, .error = -error };
+                if (error == -ECANCELED) {
+                        claim_abandon(run, d, stop_reason());
+                        continue;
+                }
+                if (error == -EXDEV) {
+                        explain(d, run, EXPLAIN_MODULE_NOT_LOADED_ROOT, &args);
+                        d->result = RESULT_FAILED;
+                        continue;
+                }
                 if (error == -ETIME) {
                         explain(d, run, EXPLAIN_MODULE_STUCK, &args);
                         d->result = RESULT_STUCK;
@@ -108,6 +166,10 @@ static int claim_load_drivers(Run *run) {
                         seen = streq(tried[k], d->wanted_driver);
                 if (seen)
                         continue;
+                if (run_should_stop()) {
+                        fail_driver_users(run, d->wanted_driver, -ECANCELED);
+                        continue;
+                }
                 if (n_tried == 0)
                         load_iommu_backend(run);
                 tried[n_tried++] = d->wanted_driver;
@@ -205,8 +267,10 @@ static int claim_pending(Run *run) {
         int r;
 
         if (run->n_devices == 0)
+                // cppcheck-suppress memleak ; works, results and index are _cleanup_free_
                 return 0;
         if (!works || !results || !index)
+                // cppcheck-suppress memleak ; works, results and index are _cleanup_free_
                 return -ENOMEM;
         for (size_t i = 0; i < run->n_devices; i++) {
                 DeviceReport *d = &run->devices[i];
@@ -225,7 +289,9 @@ static int claim_pending(Run *run) {
                 if (r < 0) {
                         explain(d, run, EXPLAIN_CLAIM_NOT_STARTED, &(ExplainArgs){ .error = -r });
                         d->result = RESULT_FAILED;
-                } else
+                } else if (results[k].not_started)
+                        claim_abandon(run, d, stop_reason());
+                else
                         claim_finish(run, d, &works[k], &results[k]);
                 free((char *)works[k].from_driver);
         }
@@ -238,7 +304,13 @@ static int set_override(Run *run, DeviceReport *d) {
 
         if (streq_ptr(d->dev->driver_override, d->wanted_driver))
                 return 0;
+        free(d->override_before);
+        d->override_before = strdup_or_null(d->dev->driver_override);
+        if (d->dev->driver_override && !d->override_before)
+                return -ENOMEM;
         r = write_attr(device_attr_path(path, run->root, d->name, "driver_override"), d->wanted_driver);
+        if (r >= 0)
+                d->override_written = true;
         if (r < 0) {
                 if (errno_is_gone(r))
                         explain(d, run, EXPLAIN_VANISHED_CLAIMING, NULL);
@@ -250,25 +322,30 @@ static int set_override(Run *run, DeviceReport *d) {
         return 0;
 }
 
-static void set_reset_method(Run *run, DeviceReport *d) {
+/* The reset method the user asked for is part of the claim: a VM that cannot reset the device the way it
+ * was told may hang the host at its next start, so a failed write fails the device, and the override that
+ * was set for it is taken back (its claim never started). */
+static int set_reset_method(Run *run, DeviceReport *d) {
         const char *want = d->section ? d->section->reset_method : NULL;
         char path[PATH_MAX];
         int r;
 
         if (!want || streq_ptr(d->dev->reset_method, want))
-                return;
+                return 0;
         r = write_attr(device_attr_path(path, run->root, d->name, "reset_method"), want);
-        if (r < 0)
-                note_add(&d->notes, SEVERITY_WARNING, NOTE_RESET_METHOD,
-                         format_alloc("cannot set reset_method of %s to '%s': %s (supported now: %s)", d->name, want,
-                                      strerror(-r), d->dev->reset_method ? d->dev->reset_method : "none listed"),
-                         strdup("load the module that provides the method (e.g. vendor-reset) before vfio-bind, "
-                                "or change reset_method"));
+        if (r < 0) {
+                ExplainArgs args = { .detail = want, .current = d->dev->reset_method ?: "none listed", .error = -r };
+                claim_abandon(run, d, NULL);
+                explain(d, run, errno_is_gone(r) ? EXPLAIN_VANISHED_CLAIMING : EXPLAIN_RESET_METHOD_FAILED, &args);
+                d->result = RESULT_FAILED;
+        }
+        return r;
 }
 
-/* After apply (or for status): what is true now. */
+/* After apply: what is true now. Every device that was there is read again, whatever its result: a failed
+ * probe leaves it on no driver at all, and the report must say what the kernel says, not what it was. */
 static int settle(Run *run, DeviceReport *d) {
-        if (d->reason == REASON_NONE || d->reason == REASON_HOST_DRIVER || d->reason == REASON_UNBOUND) {
+        if (d->dev || d->reason == REASON_NONE || d->reason == REASON_HOST_DRIVER || d->reason == REASON_UNBOUND) {
                 PciDevice *dev = NULL;
                 int r = pci_device_load(run->root, d->name, &dev);
                 if (r < 0) {
@@ -308,9 +385,13 @@ static void claim_set_overrides(Run *run) {
                 DeviceReport *d = &run->devices[i];
                 if (d->reason != REASON_NONE)
                         continue;
+                if (run_should_stop()) {
+                        claim_abandon(run, d, stop_reason());
+                        continue;
+                }
                 uint64_t start = now_usec();
                 if (set_override(run, d) >= 0)
-                        set_reset_method(run, d);
+                        (void)set_reset_method(run, d);
                 d->usec += now_usec() - start;
         }
 }
@@ -367,5 +448,29 @@ int run_apply(Run *run, bool dry_run) {
         if (r < 0)
                 return r;
         claim_refresh_group_notes(run);
+        return 0;
+}
+
+int run_not_claimed(Run *run, const char *why, const char *fix) {
+        int r;
+
+        /* What the kernel says now, not what a half-run claim planned. */
+        r = run_status(run);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < run->n_devices; i++) {
+                DeviceReport *d = &run->devices[i];
+                ExplainArgs args = { .detail = why, .hint = fix };
+                if (d->reason == REASON_HOST_DRIVER) {
+                        args.current = d->dev->driver;
+                        explain(d, run, EXPLAIN_NOT_CLAIMED, &args);
+                } else if (d->reason == REASON_UNBOUND)
+                        explain(d, run, EXPLAIN_NOT_CLAIMED_UNBOUND, &args);
+                else if (d->reason == REASON_NONE) {
+                        d->result = RESULT_ALREADY;
+                        continue;
+                }
+                d->result = d->reason == REASON_NOT_CLAIMED ? RESULT_FAILED : RESULT_REFUSED;
+        }
         return 0;
 }

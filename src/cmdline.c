@@ -16,7 +16,9 @@ int cmdline_get_value(const char *cmdline, const char *key, char **ret) {
         const char *value = NULL;
         size_t vlen = 0;
 
-        for (const char *p = cmdline; p && *p;) {
+        if (!cmdline)
+                return -ENOENT;
+        for (const char *p = cmdline; *p;) {
                 while (isspace((unsigned char)*p))
                         p++;
                 const char *word = p;

@@ -454,7 +454,11 @@ static void handle_device(ParseState *st, DeviceSection *s, const char *name, co
                 if (!mark_key(st, &s->seen_keys, KEY_DRIVER, name))
                         return;
                 const char *driver = vfio_driver_name(value);
-                if (!driver)
+                if (strlen(value) > DRIVER_NAME_MAX)
+                        add_error(st, st->line,
+                                  "driver '%s' is longer than a kernel module name can be (%d characters)", value,
+                                  DRIVER_NAME_MAX);
+                else if (!driver)
                         add_error(st, st->line,
                                   "driver must be vfio-pci or a VFIO variant driver, whose name ends in _vfio_pci "
                                   "(e.g. mlx5_vfio_pci), got '%s'",

@@ -10,6 +10,7 @@ __typeof__(kmod_unref) *sym_kmod_unref;
 __typeof__(kmod_module_new_from_name) *sym_kmod_module_new_from_name;
 __typeof__(kmod_module_unref) *sym_kmod_module_unref;
 __typeof__(kmod_module_probe_insert_module) *sym_kmod_module_probe_insert_module;
+__typeof__(kmod_set_log_priority) *sym_kmod_set_log_priority;
 int (*sym_sd_journal_sendv)(const struct iovec *iov, int n);
 
 typedef struct Symbol {
@@ -41,19 +42,31 @@ static int load(const char *soname, const Symbol *symbols, size_t n, int *cached
 int dlopen_kmod(void) {
         static int cached;
         const Symbol symbols[] = {
-                { (void **) &sym_kmod_new, "kmod_new" },
-                { (void **) &sym_kmod_unref, "kmod_unref" },
-                { (void **) &sym_kmod_module_new_from_name, "kmod_module_new_from_name" },
-                { (void **) &sym_kmod_module_unref, "kmod_module_unref" },
-                { (void **) &sym_kmod_module_probe_insert_module, "kmod_module_probe_insert_module" },
+                { (void **)&sym_kmod_new, "kmod_new" },
+                { (void **)&sym_kmod_unref, "kmod_unref" },
+                { (void **)&sym_kmod_module_new_from_name, "kmod_module_new_from_name" },
+                { (void **)&sym_kmod_module_unref, "kmod_module_unref" },
+                { (void **)&sym_kmod_module_probe_insert_module, "kmod_module_probe_insert_module" },
+                { (void **)&sym_kmod_set_log_priority, "kmod_set_log_priority" },
         };
         return load(optional_library_soname(OPTIONAL_LIBRARY_KMOD), symbols, ELEMENTSOF(symbols), &cached);
+}
+
+bool kmod_interposed(void) {
+        void *handle = dlopen(optional_library_soname(OPTIONAL_LIBRARY_KMOD), RTLD_NOW | RTLD_NOLOAD);
+        bool interposed = false;
+
+        if (handle) {
+                interposed = sym_kmod_new && dlsym(handle, "kmod_new") != (void *)sym_kmod_new;
+                dlclose(handle);
+        }
+        return interposed;
 }
 
 int dlopen_journal(void) {
         static int cached;
         const Symbol symbols[] = {
-                { (void **) &sym_sd_journal_sendv, "sd_journal_sendv" },
+                { (void **)&sym_sd_journal_sendv, "sd_journal_sendv" },
         };
         return load(optional_library_soname(OPTIONAL_LIBRARY_JOURNAL), symbols, ELEMENTSOF(symbols), &cached);
 }

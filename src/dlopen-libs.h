@@ -14,6 +14,9 @@ extern __typeof__(kmod_unref) *sym_kmod_unref;
 extern __typeof__(kmod_module_new_from_name) *sym_kmod_module_new_from_name;
 extern __typeof__(kmod_module_unref) *sym_kmod_module_unref;
 extern __typeof__(kmod_module_probe_insert_module) *sym_kmod_module_probe_insert_module;
+extern __typeof__(kmod_set_log_priority) *sym_kmod_set_log_priority;
+/* After dlopen_kmod(): is kmod_new another library's than libkmod's own (LD_PRELOAD)? */
+bool kmod_interposed(void);
 
 extern int (*sym_sd_journal_sendv)(const struct iovec *iov, int n);
 

@@ -18,3 +18,6 @@ int run_status(Run *run);
 int run_apply(Run *run, bool dry_run);
 /* Give ADDRESSES (canonical) back to the host; all configured functions when n == 0. */
 int run_release(Run *run, char **addresses, size_t n);
+/* The claim did not run (the lock, the run directory): what is true now, and every device that is not on
+ * its driver says why, in WHY, with FIX. */
+int run_not_claimed(Run *run, const char *why, const char *fix);

@@ -106,7 +106,7 @@ static const ExplainEntry table[_EXPLAIN_MAX] = {
         [EXPLAIN_VANISHED] = { REASON_VANISHED, "@DEVICE@ disappeared (hot-unplug or bus rescan)", NULL },
         [EXPLAIN_VANISHED_CLAIMING] = { REASON_VANISHED, "@DEVICE@ disappeared while it was being claimed", NULL },
         [EXPLAIN_VANISHED_RELEASING] = { REASON_VANISHED, "@DEVICE@ disappeared while it was being released", NULL },
-        [EXPLAIN_IN_USE] = { REASON_RELEASE_FAILED, "@DEVICE@ is in use: /dev/vfio/@GROUP@ is open by @DETAIL@",
+        [EXPLAIN_IN_USE] = { REASON_RELEASE_FAILED, "@DEVICE@ is in use: @DETAIL@",
                              "stop the VM (or the stale process) first" },
         [EXPLAIN_OVERRIDE_NOT_CLEARED] = { REASON_RELEASE_FAILED, "cannot clear driver_override of @DEVICE@: @ERROR@",
                                            NULL },
@@ -115,6 +115,30 @@ static const ExplainEntry table[_EXPLAIN_MAX] = {
                                     "a VM may still hold /dev/vfio; stop it, then run 'vfio-bind release' again" },
         [EXPLAIN_RELEASE_STUCK] = { REASON_STUCK, "gave up on @DEVICE@ after @SECONDS@ s while @STEP@",
                                     "check 'journalctl -k', and whether a VM still holds the device" },
+        [EXPLAIN_NOT_CLAIMED] = { REASON_NOT_CLAIMED, "@DEVICE@ is still on @CURRENT@: the claim did not run: @DETAIL@",
+                                  "@HINT@" },
+        [EXPLAIN_NOT_CLAIMED_UNBOUND] = { REASON_NOT_CLAIMED, "@DEVICE@ has no driver: the claim did not run: @DETAIL@",
+                                          "@HINT@" },
+        [EXPLAIN_NOTHING_TO_RELEASE] = { REASON_NONE,
+                                         "@DEVICE@ is on @CURRENT@, not on a VFIO driver: nothing to release", NULL },
+        [EXPLAIN_NOT_VFIO_DRIVER] = { REASON_NOT_VFIO_DRIVER,
+                                      "driver = @WANTED@ in [@SECTION@] is not a VFIO driver (module @MODULE@ does "
+                                      "not use vfio_pci_core): a VM could not use @DEVICE@ on it",
+                                      "set driver = vfio-pci in [@LABEL@], or the vendor's VFIO variant driver "
+                                      "(such as mlx5_vfio_pci)" },
+        [EXPLAIN_DRIVER_MODULE_NAME] = { REASON_NOT_VFIO_DRIVER,
+                                         "driver = @WANTED@ in [@SECTION@] is the name of the module; the driver is "
+                                         "called vfio-pci",
+                                         "write driver = vfio-pci in [@LABEL@], or leave driver = out" },
+        [EXPLAIN_MODULE_NOT_LOADED_ROOT] = { REASON_DRIVER_UNAVAILABLE,
+                                             "driver @WANTED@ is not loaded in the tree, and modules are not loaded "
+                                             "under --root: the tree is not this host",
+                                             "load module @MODULE@ on the host the tree describes" },
+        [EXPLAIN_RESET_METHOD_FAILED] = { REASON_RESET_METHOD_FAILED,
+                                          "cannot set reset_method of @DEVICE@ to '@DETAIL@': @ERROR@ (supported "
+                                          "now: @CURRENT@); it was not claimed",
+                                          "load the module that provides the method (e.g. vendor-reset) before "
+                                          "vfio-bind, or change reset_method in [@LABEL@]" },
 };
 
 /* The fields the caller passes, by name. */

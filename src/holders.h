@@ -3,10 +3,11 @@
 
 #include <stddef.h>
 
-/* Who holds VFIO group nodes open (a running or stale VM): one scan of /proc per run. */
+/* Who holds VFIO nodes open (a running or stale VM): one scan of /proc per run. Both kinds of node count:
+ * the group node /dev/vfio/GROUP and the device's own cdev /dev/vfio/devices/vfioN (iommufd). */
 typedef struct VfioHolder {
-        int group;
-        char *holder; /* "qemu-system-x86 (pid 4242)" */
+        char *node;   /* "/dev/vfio/2", "/dev/vfio/devices/vfio0" */
+        char *holder; /* "qemu-system-x86 (pid 4242)", control characters escaped */
 } VfioHolder;
 
 typedef struct VfioHolders {
@@ -14,8 +15,17 @@ typedef struct VfioHolders {
         size_t n;
 } VfioHolders;
 
+/* Longest node path kept. */
+#define VFIO_NODE_MAX 64
+
 /* Processes that exit while we look are skipped. */
 int vfio_holders_scan(const char *root, VfioHolders *ret);
 void vfio_holders_done(VfioHolders *h);
-/* "qemu-system-x86 (pid 4242), ..." for GROUP, or NULL when nobody holds it. */
-char *vfio_holders_of(const VfioHolders *h, int group);
+
+/* The nodes through which a VM can reach device NAME in GROUP (< 0: none): the group node, and the cdev
+ * when the kernel lists one in NAME's vfio-dev directory. Returns how many were filled. */
+size_t vfio_device_nodes(const char *root, const char *name, int group, char nodes[2][VFIO_NODE_MAX]);
+
+/* "/dev/vfio/2 is open by qemu-system-x86 (pid 4242); ..." for any of NODES, or NULL when nobody holds
+ * them (or out of memory). */
+char *vfio_holders_of(const VfioHolders *h, char nodes[][VFIO_NODE_MAX], size_t n_nodes);

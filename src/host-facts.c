@@ -107,6 +107,8 @@ const char *iommu_enable_hint(CpuVendor v) {
 }
 
 /* One line of /proc/iomem: "  START-END : NAME", kept when NAME is a firmware framebuffer. */
+/* The name belongs to f->framebuffers, freed by host_facts_done(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int add_framebuffer_line(char *line, void *userdata) {
         static const char *const names[] = { "BOOTFB", "efifb", "vesafb", "simpledrm", "simple-framebuffer" };
         HostFacts *f = userdata;
@@ -129,6 +131,7 @@ static int add_framebuffer_line(char *line, void *userdata) {
         f->n_framebuffers++;
         return 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 static int load_framebuffers(HostFacts *f, const char *root) {
         char path[PATH_MAX];

@@ -3,6 +3,7 @@
 
 #include "alloc-util.h"
 #include "boot.h"
+#include "bounded.h"
 #include "build-config.h"
 #include "config.h"
 #include "dlopen-libs.h"
@@ -27,7 +28,8 @@ typedef struct Options {
         bool dry_run;
         bool quiet;
         const char *stage;
-        char **addresses; /* point into argv */
+        unsigned budget_sec; /* 0: none given */
+        char **addresses;    /* point into argv */
         size_t n_addresses;
 } Options;
 
@@ -56,6 +58,7 @@ static void help(FILE *f) {
               "  --json          machine-readable output (check, status, apply, release)\n"
               "  --dry-run       apply: print the plan, touch nothing\n"
               "  -q, --quiet     print nothing; the exit status tells\n"
+              "  --time-budget=SECONDS  stop starting work after SECONDS and report (boot: 50)\n"
               "  -h, --help      this text\n"
               "  --version       the version\n"
               "\n"
@@ -69,8 +72,8 @@ static int parse_verb(const char *s, Verb *ret) {
                 const char *name;
                 Verb verb;
         } verbs[] = {
-                { "apply", VERB_APPLY },     { "check", VERB_CHECK }, { "status", VERB_STATUS },
-                { "release", VERB_RELEASE }, { "boot", VERB_BOOT },   { "storage", VERB_STORAGE },
+                { "apply", VERB_APPLY },         { "check", VERB_CHECK }, { "status", VERB_STATUS },
+                { "release", VERB_RELEASE },     { "boot", VERB_BOOT },   { "storage", VERB_STORAGE },
                 { "libraries", VERB_LIBRARIES },
         };
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
@@ -122,13 +125,14 @@ static int check_options(const Options *o) {
 
 /* Returns 1 to continue, 0 to exit successfully (help, version), negative on a usage error. */
 static int parse_argv(int argc, char **argv, Options *o) {
-        enum { ARG_CONFIG = 0x100, ARG_ROOT, ARG_JSON, ARG_DRY_RUN, ARG_STAGE, ARG_VERSION };
+        enum { ARG_CONFIG = 0x100, ARG_ROOT, ARG_JSON, ARG_DRY_RUN, ARG_STAGE, ARG_VERSION, ARG_TIME_BUDGET };
         static const struct option options[] = {
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "stage", required_argument, NULL, ARG_STAGE },
+                { "time-budget", required_argument, NULL, ARG_TIME_BUDGET },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -172,6 +176,18 @@ static int parse_argv(int argc, char **argv, Options *o) {
                 case ARG_STAGE:
                         o->stage = optarg;
                         break;
+                case ARG_TIME_BUDGET: {
+                        char *end = NULL;
+                        errno = 0;
+                        unsigned long v = strtoul(optarg, &end, 10);
+                        if (errno != 0 || !end || *end || end == optarg || v < 1 || v > MAX_TIME_BUDGET_SEC) {
+                                fprintf(stderr, "vfio-bind: --time-budget takes seconds from 1 to %u, got '%s'\n",
+                                        MAX_TIME_BUDGET_SEC, optarg);
+                                return -EINVAL;
+                        }
+                        o->budget_sec = (unsigned)v;
+                        break;
+                }
                 case 'q':
                         o->quiet = true;
                         break;
@@ -201,8 +217,9 @@ static int run_verb(const Options *o, const char *root, Config *config) {
         _cleanup_run_ Run run = { .lock_fd = -1 };
         int r, status;
 
+        /* Before the table and on its stream: 'vfio-bind check | less' must show them, in that order. */
         if (!o->quiet && !o->json)
-                output_config_errors(stderr, config);
+                output_config_errors(stdout, config);
 
         r = run_init(&run, root, config, 0);
         if (r < 0) {
@@ -210,7 +227,8 @@ static int run_verb(const Options *o, const char *root, Config *config) {
                 return EXIT_DEVICE_PROBLEM;
         }
 
-        if (o->verb == VERB_APPLY || o->verb == VERB_RELEASE) {
+        /* A dry run promises to touch nothing, not even the lock file. */
+        if ((o->verb == VERB_APPLY && !o->dry_run) || o->verb == VERB_RELEASE) {
                 r = run_lock(&run, lock_timeout_sec(config));
                 if (r < 0) {
                         fprintf(stderr, "vfio-bind: cannot take the lock %s/run/vfio-bind/lock: %s\n", root,
@@ -309,6 +327,13 @@ int main(int argc, char **argv) {
         if (!config_path)
                 return EXIT_DEVICE_PROBLEM;
 
+        /* From here on a stop request (systemd's SIGTERM) lets the current step finish and the report out. */
+        unsigned budget = o.budget_sec ?: o.verb == VERB_BOOT ? BOOT_TIME_BUDGET_SEC : 0;
+        run_budget_start((uint64_t)budget * 1000000);
+        /* Only the verbs that change devices finish what they started; the others just stop. */
+        if (o.verb == VERB_APPLY || o.verb == VERB_RELEASE || o.verb == VERB_BOOT)
+                (void)run_stop_on_signals();
+
         if (o.verb == VERB_STORAGE)
                 return list_storage(root);
         if (o.verb == VERB_LIBRARIES)
@@ -319,6 +344,12 @@ int main(int argc, char **argv) {
         r = config_load(config_path, &config);
         if (r < 0) {
                 fprintf(stderr, "vfio-bind: cannot read %s: %s\n", config_path, strerror(-r));
+                return EXIT_USAGE_OR_CONFIG;
+        }
+        if (config->missing && o.config) {
+                /* Only the default file may be absent (nothing configured); a file named on the command line
+                 * that is not there is a mistake in the command. */
+                fprintf(stderr, "vfio-bind: cannot read %s: %s\n", config_path, strerror(ENOENT));
                 return EXIT_USAGE_OR_CONFIG;
         }
         if (config->missing && o.verb != VERB_RELEASE)

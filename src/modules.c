@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <sys/utsname.h>
+#include <syslog.h>
 
 #include "dlopen-libs.h"
 #include "fileio.h"
@@ -21,7 +22,7 @@ bool pci_driver_registered(const char *root, const char *driver) {
 
 /* Does an index file (modules.dep or modules.builtin: one "dir/name.ko[.xz]" per line, maybe ": deps")
  * list MODULE? Names compare with - and _ folded, like the kernel does. */
-static bool index_lists(const char *text, const char *module) {
+static const char *index_line(const char *text, const char *module) {
         size_t mlen = strlen(module);
         for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
                 const char *end = line + strcspn(line, ":\n");
@@ -37,9 +38,71 @@ static bool index_lists(const char *text, const char *module) {
                         same = a == module[i];
                 }
                 if (same)
-                        return true;
+                        return line;
         }
-        return false;
+        return NULL;
+}
+
+static bool index_lists(const char *text, const char *module) {
+        return index_line(text, module) != NULL;
+}
+
+/* The kernel release whose module index describes ROOT; NULL when none can be told. */
+static char *module_release(const char *root) {
+        _cleanup_free_ char *release = NULL;
+        char path[PATH_MAX];
+        struct utsname u;
+
+        if (read_attr(root_path(path, root, "/proc/sys/kernel/osrelease"), &release) >= 0)
+                return TAKE_PTR(release);
+        if (*root || uname(&u) < 0)
+                return NULL;
+        return strdup(u.release);
+}
+
+/* Does the modules.dep line LINE (up to its newline) list vfio_pci_core among its dependencies? */
+static bool dep_line_uses_vfio_pci_core(const char *line) {
+        const char *colon = strchr(line, ':'), *end = line + strcspn(line, "\n");
+        char deps[4096];
+
+        if (!colon || colon > end)
+                return false;
+        snprintf(deps, sizeof(deps), "%.*s\n", (int)(end - colon - 1), colon + 1);
+        for (char *p = deps; *p; p++)
+                if (*p == ' ')
+                        *p = '\n';
+        return index_lists(deps, "vfio_pci_core");
+}
+
+int vfio_driver_check(const char *root, const char *driver) {
+        _cleanup_free_ char *release = NULL, *text = NULL, *registered_module = NULL;
+        char module[MODULE_NAME_MAX], path[PATH_MAX];
+
+        if (streq(driver, "vfio-pci"))
+                return 1;
+        driver_to_module_name(driver, module, sizeof(module));
+        if (streq(module, "vfio_pci"))
+                return -EADDRNOTAVAIL; /* the module's name, not the driver's */
+
+        /* The kernel's own word: a loaded module that uses vfio_pci_core is listed among its holders. */
+        if (path_exists(root_path(path, root, "/sys/module/vfio_pci_core/holders/%s", module)))
+                return 1;
+        if (read_link_basename(root_path(path, root, "/sys/bus/pci/drivers/%s/module", driver), &registered_module) >=
+                    0 &&
+            path_exists(root_path(path, root, "/sys/module/vfio_pci_core/holders/%s", registered_module)))
+                return 1;
+
+        release = module_release(root);
+        if (release &&
+            read_full_file(root_path(path, root, "/lib/modules/%s/modules.dep", release), &text, NULL) >= 0) {
+                const char *line = index_line(text, module);
+                if (line)
+                        return dep_line_uses_vfio_pci_core(line) ? 1 : 0;
+        }
+        /* Registered but neither a holder of vfio_pci_core nor in modules.dep (built in): not a variant. */
+        if (pci_driver_registered(root, driver))
+                return 0;
+        return -ENOENT;
 }
 
 ModuleState module_state(const char *root, const char *module) {
@@ -75,7 +138,7 @@ ModuleState module_state(const char *root, const char *module) {
         return index_lists(text, module) ? MODULE_LOADABLE : MODULE_MISSING;
 }
 
-int module_load(const char *module) {
+int module_load(const char *root, const char *module) {
         struct kmod_ctx *ctx;
         struct kmod_module *mod = NULL;
         int r;
@@ -83,10 +146,15 @@ int module_load(const char *module) {
         r = dlopen_kmod();
         if (r < 0)
                 return r;
+        /* A captured tree is not this host: the real libkmod would insert into the running kernel. */
+        if (*root && !kmod_interposed())
+                return -EXDEV;
 
         ctx = sym_kmod_new(NULL, NULL);
         if (!ctx)
                 return -ENOMEM;
+        /* Its messages are ours to word: no raw "libkmod: ERROR" lines next to the report. */
+        sym_kmod_set_log_priority(ctx, LOG_EMERG);
 
         r = sym_kmod_module_new_from_name(ctx, module, &mod);
         if (r >= 0) {

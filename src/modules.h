@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -12,8 +13,10 @@ typedef enum ModuleState {
         MODULE_BUILTIN,
 } ModuleState;
 
-/* The kernel's MODULE_NAME_LEN is 64 - sizeof(unsigned long): 64 holds every module name. */
-#define MODULE_NAME_MAX 64
+/* Room for a module name derived from any driver name (a file name in sysfs), kept whole: a name cut to the
+ * kernel's MODULE_NAME_LEN would look up, load and report another module than the one named. A name that
+ * long simply names no module. */
+#define MODULE_NAME_MAX (NAME_MAX + 1)
 
 /* A driver name as the kernel registers it ("vfio-pci") turned into its module's name ("vfio_pci"). */
 void driver_to_module_name(const char *driver, char *buf, size_t size);
@@ -25,4 +28,11 @@ bool pci_driver_registered(const char *root, const char *driver);
 
 /* Load MODULE with libkmod (dependencies included). Returns 0 when it is live or built in afterwards,
  * -ENOENT when this kernel does not have it, another negative errno when insertion failed. */
-int module_load(const char *module);
+int module_load(const char *root, const char *module);
+/* Under --root (ROOT not ""), -EXDEV: loading would change the running host, not the tree. Only a module
+ * loader interposed for the tree (a kernel simulator, preloaded) is used there. */
+
+/* Is DRIVER a VFIO driver: vfio-pci, or a variant driver, whose module uses vfio_pci_core (the kernel lists
+ * it among vfio_pci_core's holders, or modules.dep among its dependencies)? 1 yes, 0 no, -EADDRNOTAVAIL
+ * for "vfio_pci" (the module's name, not the driver's), -ENOENT when this kernel has no such driver. */
+int vfio_driver_check(const char *root, const char *driver);

@@ -57,8 +57,8 @@ static void printable(const char *s, char *buf, size_t size) {
 
 const char *verb_to_string(Verb v) {
         static const char *const names[] = {
-                [VERB_APPLY] = "apply",     [VERB_CHECK] = "check", [VERB_STATUS] = "status",
-                [VERB_RELEASE] = "release", [VERB_BOOT] = "boot",   [VERB_STORAGE] = "storage",
+                [VERB_APPLY] = "apply",         [VERB_CHECK] = "check", [VERB_STATUS] = "status",
+                [VERB_RELEASE] = "release",     [VERB_BOOT] = "boot",   [VERB_STORAGE] = "storage",
                 [VERB_LIBRARIES] = "libraries",
         };
         return names[v];
@@ -91,9 +91,15 @@ void output_config_errors(FILE *f, const Config *c) {
 }
 
 void summary_line(char *buf, size_t size, const Run *run, Verb verb) {
-        size_t ok = 0;
-        for (size_t i = 0; i < run->n_devices; i++)
-                ok += device_report_ok(&run->devices[i]);
+        size_t ok = 0, planned = 0, released = 0, never_claimed = 0;
+        for (size_t i = 0; i < run->n_devices; i++) {
+                const DeviceReport *d = &run->devices[i];
+                /* A plan is not a fact: only what the kernel shows now counts as on the driver. */
+                ok += device_report_ok(d) && d->result != RESULT_PLANNED;
+                planned += d->result == RESULT_PLANNED;
+                released += d->result == RESULT_RELEASED;
+                never_claimed += verb == VERB_RELEASE && device_report_ok(d) && d->result == RESULT_NONE;
+        }
         const char *driver = run->n_devices > 0 ? run->devices[0].wanted_driver : DEFAULT_VFIO_DRIVER;
         bool one_driver = true;
         for (size_t i = 1; i < run->n_devices; i++)
@@ -105,12 +111,23 @@ void summary_line(char *buf, size_t size, const Run *run, Verb verb) {
                          run->n_devices == 1 ? "" : "s");
                 break;
         case VERB_RELEASE:
-                snprintf(buf, size, "%zu of %zu function%s released", ok, run->n_devices,
-                         run->n_devices == 1 ? "" : "s");
+                if (never_claimed > 0)
+                        snprintf(buf, size, "%zu of %zu function%s released, %zu not on a VFIO driver", released,
+                                 run->n_devices, run->n_devices == 1 ? "" : "s", never_claimed);
+                else
+                        snprintf(buf, size, "%zu of %zu function%s released", released, run->n_devices,
+                                 run->n_devices == 1 ? "" : "s");
                 break;
         default:
-                snprintf(buf, size, "%zu of %zu function%s on %s", ok, run->n_devices, run->n_devices == 1 ? "" : "s",
-                         one_driver ? driver : "their VFIO drivers");
+                if (planned > 0)
+                        snprintf(buf, size,
+                                 "%zu of %zu function%s on %s now, %zu would be claimed (dry run: nothing "
+                                 "changed)",
+                                 ok, run->n_devices, run->n_devices == 1 ? "" : "s",
+                                 one_driver ? driver : "their VFIO drivers", planned);
+                else
+                        snprintf(buf, size, "%zu of %zu function%s on %s", ok, run->n_devices,
+                                 run->n_devices == 1 ? "" : "s", one_driver ? driver : "their VFIO drivers");
         }
 }
 
@@ -254,9 +271,15 @@ void output_text(FILE *f, const Run *run, Verb verb, bool color) {
         char summary[SUMMARY_MAX];
 
         if (run->n_devices == 0) {
-                fputs("No devices configured in ", f);
-                fput_printable(f, run->config ? run->config->path : "-");
-                fputs(": nothing to do.\n", f);
+                if (run->config && run->config->n_errors > 0) {
+                        fputs("No valid device section in ", f);
+                        fput_printable(f, run->config->path);
+                        fputs(": correct the errors above.\n", f);
+                } else {
+                        fputs("No devices configured in ", f);
+                        fput_printable(f, run->config ? run->config->path : "-");
+                        fputs(": nothing to do.\n", f);
+                }
                 return;
         }
         print_table(f, run, verb, color);

@@ -16,10 +16,15 @@ static bool release_refused_in_use(Run *run, DeviceReport *d) {
         VfioHolders holders = {};
         _cleanup_free_ char *who = NULL;
 
-        if (!driver_is_vfio(d->dev->driver) || d->dev->iommu_group < 0)
+        char nodes[2][VFIO_NODE_MAX];
+        size_t n;
+
+        if (!driver_is_vfio(d->dev->driver))
                 return false;
-        if (vfio_holders_scan(run->root, &holders) >= 0)
-                who = vfio_holders_of(&holders, d->dev->iommu_group);
+        /* The group node and the device's cdev alike: a VM holding either keeps the device. */
+        n = vfio_device_nodes(run->root, d->name, d->dev->iommu_group, nodes);
+        if (n > 0 && vfio_holders_scan(run->root, &holders) >= 0)
+                who = vfio_holders_of(&holders, nodes, n);
         vfio_holders_done(&holders);
         if (!who)
                 return false;
@@ -95,7 +100,12 @@ static void release_one(Run *run, DeviceReport *d) {
                 .from_driver = driver_is_vfio(d->dev->driver) ? d->dev->driver : NULL,
         };
         if (d->dev->driver && !w.from_driver) {
-                d->result = RESULT_RELEASED; /* already on a host driver: nothing to give back */
+                /* On a host driver already: only a cleared override (a hold) was given back. Never claimed,
+                 * or the host's own device, is nothing released, and the report must not say it was. */
+                if (d->dev->driver_override)
+                        d->result = RESULT_RELEASED;
+                else
+                        explain(d, run, EXPLAIN_NOTHING_TO_RELEASE, &(ExplainArgs){ .current = d->dev->driver });
                 return;
         }
         BoundedResult b;

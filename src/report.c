@@ -9,6 +9,8 @@
 #include "report.h"
 #include "string-util.h"
 
+/* The field belongs to e->fields, an entry of r->entries, freed by report_done(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 _printf_(2, 3) static int entry_field(ReportEntry *e, const char *fmt, ...) {
         va_list ap;
         char *s;
@@ -27,6 +29,7 @@ _printf_(2, 3) static int entry_field(ReportEntry *e, const char *fmt, ...) {
         e->fields[e->n_fields++] = s;
         return 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 static ReportEntry *entry_new(Report *r, int priority, const char *message_id) {
         if (!GREEDY_REALLOC(r->entries, r->n + 1))
@@ -176,6 +179,26 @@ static int add_host_notes(Report *r, const NoteList *notes) {
         return k;
 }
 
+/* What to do about a record that could not be written or read: never "rebuild the initramfs", which would
+ * not help. */
+static const char *state_error_fix(int error) {
+        switch (error) {
+        case ENOSPC:
+        case EDQUOT:
+                return "/run is full: see 'df -h /run' and what fills it";
+        case EROFS:
+                return "/run is mounted read-only: it must be a writable tmpfs";
+        case ENOTDIR:
+        case ELOOP:
+                return "/run/vfio-bind is not a directory: remove what is there and reboot";
+        case EPERM:
+        case EACCES:
+                return "/run/vfio-bind must be owned by root and writable only by it: remove it and reboot";
+        default:
+                return "check /run/vfio-bind and 'journalctl -b -k -t vfio-bind'";
+        }
+}
+
 /* Why the initramfs stage did not do its part, when it did not. */
 static int add_initramfs_entry(Report *r, const Run *run, const BootContext *ctx) {
         switch (ctx->initramfs) {
@@ -197,6 +220,18 @@ static int add_initramfs_entry(Report *r, const Run *run, const BootContext *ctx
                                                "record (state file version other than %d) cannot be read, so this "
                                                "report only knows the root stage: rebuild the initramfs with '%s'",
                                                STATE_FILE_VERSION, ctx->rebuild_command));
+        case INITRAMFS_UNRECORDED:
+                return add_simple(r, LOG_ERR, MESSAGE_ID_INITRAMFS_STALE, "initramfs-unrecorded",
+                                  format_alloc("the initramfs stage of vfio-bind ran, but could not write its record "
+                                               "%s: %s; this report only knows the root stage. Fix: %s",
+                                               STATE_FILE_INITRAMFS, strerror(ctx->initramfs_error),
+                                               state_error_fix(ctx->initramfs_error)));
+        case INITRAMFS_UNREADABLE:
+                return add_simple(r, LOG_ERR, MESSAGE_ID_INITRAMFS_STALE, "initramfs-unreadable",
+                                  format_alloc("cannot read the initramfs stage's record %s: %s; this report only "
+                                               "knows the root stage. Fix: %s",
+                                               STATE_FILE_INITRAMFS, strerror(ctx->initramfs_error),
+                                               state_error_fix(ctx->initramfs_error)));
         case INITRAMFS_DISABLED:
                 return add_simple(r, LOG_NOTICE, MESSAGE_ID_DISABLED, "initramfs-disabled",
                                   format_alloc("the initramfs stage was disabled by rd.vfio_bind=0 on the kernel "
@@ -206,6 +241,8 @@ static int add_initramfs_entry(Report *r, const Run *run, const BootContext *ctx
         }
 }
 
+/* The message belongs to the entry in r->entries, freed by report_done(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int add_summary(Report *r, const Run *run, const BootContext *ctx, const BootOutcome *o) {
         char summary[SUMMARY_MAX];
         const char *where = "";
@@ -232,6 +269,7 @@ static int add_summary(Report *r, const Run *run, const BootContext *ctx, const 
                 k = k ?: entry_field(e, "VFIO_BIND_INITRAMFS_USEC=%llu", (unsigned long long)o->initramfs_usec);
         return k;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 int report_build(const Run *run, const BootContext *ctx, const BootOutcome *outcome, Report *ret) {
         _cleanup_report_ Report r = {};

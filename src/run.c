@@ -28,6 +28,9 @@ static const char *const reason_names[_REASON_MAX] = {
         [REASON_RELEASE_FAILED] = "release-failed",
         [REASON_ROOT_UNKNOWN] = "root-unknown",
         [REASON_AMBIGUOUS] = "ambiguous-address",
+        [REASON_NOT_CLAIMED] = "not-claimed",
+        [REASON_NOT_VFIO_DRIVER] = "not-vfio-driver",
+        [REASON_RESET_METHOD_FAILED] = "reset-method-failed",
 };
 
 static const char *const result_names[_RESULT_MAX] = {
@@ -221,6 +224,7 @@ int run_init(Run *run, const char *root, const Config *config, HostFactsFlags fl
 void device_report_done(DeviceReport *d) {
         pci_device_free(d->dev);
         free(d->driver_before);
+        free(d->override_before);
         free(d->message);
         free(d->fix);
         free(d->group_blockers);

@@ -39,6 +39,9 @@ typedef enum Reason {
         REASON_RELEASE_FAILED,
         REASON_ROOT_UNKNOWN,
         REASON_AMBIGUOUS,
+        REASON_NOT_CLAIMED,
+        REASON_NOT_VFIO_DRIVER,
+        REASON_RESET_METHOD_FAILED,
         _REASON_MAX,
         _REASON_INVALID = -EINVAL,
 } Reason;
@@ -106,6 +109,8 @@ typedef struct DeviceReport {
         const char *wanted_driver;
         PciDevice *dev; /* NULL when there is no device at that address */
         char *driver_before;
+        bool override_written; /* this run set driver_override; OVERRIDE_BEFORE is what it was */
+        char *override_before;
         Result result;
         Reason reason;
         char *message;

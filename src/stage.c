@@ -69,6 +69,7 @@ int boot_outcome_build(const Run *run, const BootContext *ctx, BootOutcome *ret)
                 o.n_devices++;
                 r = device_outcome_build(ctx, d, &o.devices[i]);
                 if (r < 0)
+                        // cppcheck-suppress memleak ; o is _cleanup_boot_outcome_: freed on this return
                         return r;
                 o.n_ok += device_report_ok(d);
                 o.n_in_initramfs += o.devices[i].in_initramfs;

@@ -18,6 +18,8 @@ typedef enum InitramfsStage {
         INITRAMFS_STALE,         /* ran with another configuration than /etc has now */
         INITRAMFS_DISABLED,      /* rd.vfio_bind=0 */
         INITRAMFS_OTHER_VERSION, /* its state file has a version this one does not read */
+        INITRAMFS_UNRECORDED,    /* it ran but could not write its state file (initramfs_error says why) */
+        INITRAMFS_UNREADABLE,    /* its state file (or /run/vfio-bind) cannot be read (initramfs_error) */
 } InitramfsStage;
 
 typedef struct BootContext {
@@ -26,6 +28,7 @@ typedef struct BootContext {
         InitramfsStage initramfs;
         const StateFile *initramfs_state; /* NULL when missing */
         const char *rebuild_command;      /* "update-initramfs -u -k all" */
+        int initramfs_error;              /* positive errno, with INITRAMFS_UNRECORDED and _UNREADABLE */
 } BootContext;
 
 /* One device over both stages. */

@@ -34,32 +34,17 @@ static void put_field(FILE *f, const char *s) {
                 fputc(*s == '\t' || *s == '\n' ? ' ' : *s, f);
 }
 
-int state_file_write(const char *path, const Run *run, Stage stage, bool disabled, uint64_t duration_usec) {
-        _cleanup_free_ char *tmp = NULL, *dir = NULL;
+/* The whole file as text: it then goes out in write() calls of our own, so a short write or a full disk is
+ * seen at the write that failed, not lost inside stdio. */
+static int state_file_format(const Run *run, Stage stage, bool disabled, uint64_t duration_usec, char **ret,
+                             size_t *ret_size) {
         _cleanup_fclose_ FILE *f = NULL;
-        int fd, r;
+        char *buf = NULL;
+        size_t size = 0;
 
-        dir = strdup(path);
-        if (!dir)
+        f = open_memstream(&buf, &size);
+        if (!f)
                 return -ENOMEM;
-        char *slash = strrchr(dir, '/');
-        if (slash) {
-                *slash = 0;
-                (void)mkdir(dir, 0755);
-        }
-
-        r = strdup_printf(&tmp, "%s.tmp", path);
-        if (r < 0)
-                return r;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
-        if (fd < 0)
-                return -errno;
-        f = fdopen(fd, "w");
-        if (!f) {
-                close(fd);
-                return -errno;
-        }
-
         fprintf(f,
                 "version=%d\nstage=%s\nconfig_hash=%016" PRIx64 "\nconfig_present=%d\nudev_running=%d\n"
                 "disabled=%d\nduration_usec=%" PRIu64 "\n",
@@ -87,17 +72,78 @@ int state_file_write(const char *path, const Run *run, Stage stage, bool disable
                 }
         }
         if (fflush(f) != 0 || ferror(f)) {
-                r = -errno ?: -EIO;
-                unlink(tmp);
-                return r;
+                fclose(TAKE_PTR(f));
+                free(buf);
+                return -ENOMEM;
         }
-        /* Readers never see half a file. */
-        if (rename(tmp, path) < 0) {
-                r = -errno;
-                unlink(tmp);
-                return r;
+        fclose(TAKE_PTR(f));
+        *ret = buf;
+        *ret_size = size;
+        return 0;
+}
+
+static int write_all_fd(int fd, const char *buf, size_t len) {
+        while (len > 0) {
+                ssize_t n = write(fd, buf, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        return -EIO;
+                buf += n;
+                len -= n;
         }
         return 0;
+}
+
+int state_file_write_at(int dir_fd, const char *name, const Run *run, Stage stage, bool disabled,
+                        uint64_t duration_usec) {
+        _cleanup_free_ char *text = NULL, *tmp = NULL;
+        size_t size = 0;
+        int fd, r;
+
+        r = state_file_format(run, stage, disabled, duration_usec, &text, &size);
+        if (r < 0)
+                return r;
+        r = strdup_printf(&tmp, ".%s.tmp", name);
+        if (r < 0)
+                return r;
+        /* Never through a symlink, never into a file that was there: a stale temp file is ours to remove
+         * (the directory is checked), and O_EXCL then guarantees a file we created. */
+        (void)unlinkat(dir_fd, tmp, 0);
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+        if (fd < 0)
+                return -errno;
+        r = write_all_fd(fd, text, size);
+        if (close(fd) < 0 && r >= 0)
+                r = -errno;
+        /* Readers never see half a file. */
+        if (r >= 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
+                r = -errno;
+        if (r < 0)
+                (void)unlinkat(dir_fd, tmp, 0);
+        return r;
+}
+
+int state_file_write(const char *path, const Run *run, Stage stage, bool disabled, uint64_t duration_usec) {
+        char dir[PATH_MAX];
+        int dir_fd, r;
+
+        if (strlen(path) >= sizeof(dir))
+                return -ENAMETOOLONG;
+        strcpy(dir, path);
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+                return -EINVAL;
+        *slash = 0;
+        dir_fd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir_fd < 0)
+                return -errno;
+        r = state_file_write_at(dir_fd, slash + 1, run, stage, disabled, duration_usec);
+        close(dir_fd);
+        return r;
 }
 
 static char *field_dup(const char *s) {
@@ -118,6 +164,8 @@ static bool split_fields(char *line, char **fields, size_t n) {
 }
 
 /* "device NAME BEFORE AFTER RESULT REASON USEC MESSAGE" */
+/* The fields belong to s->devices, freed by state_file_done(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int parse_device(StateFile *s, char *line) {
         char *f[7];
 
@@ -139,10 +187,17 @@ static int parse_device(StateFile *s, char *line) {
                 .message = field_dup(f[6]),
         };
         snprintf(d->name, sizeof(d->name), "%s", f[0]);
+        /* A field that could not be copied must not read as "none". */
+        if ((!d->driver_before && !streq(f[1], "-")) || (!d->driver_after && !streq(f[2], "-")) ||
+            (!d->message && !streq(f[6], "-")))
+                return -ENOMEM;
         return 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 /* "note NAME SEVERITY CODE MESSAGE FIX" */
+/* The fields belong to s->notes, freed by state_file_done(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int parse_note(StateFile *s, char *line) {
         char *f[5];
 
@@ -162,8 +217,11 @@ static int parse_note(StateFile *s, char *line) {
                 .fix = field_dup(f[4]),
         };
         snprintf(sn->name, sizeof(sn->name), "%s", f[0]);
+        if ((!sn->message && !streq(f[3], "-")) || (!sn->fix && !streq(f[4], "-")))
+                return -ENOMEM;
         return 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 static int parse_setting(StateFile *s, char *line) {
         char *eq = strchr(line, '=');

@@ -58,7 +58,14 @@ typedef struct StateFile {
         size_t n_notes;
 } StateFile;
 
+/* Write atomically (a temp file renamed over NAME) in the directory DIR_FD, which the caller checked. */
+int state_file_write_at(int dir_fd, const char *name, const Run *run, Stage stage, bool disabled,
+                        uint64_t duration_usec);
+/* The same in PATH's directory, for tools and tests. */
 int state_file_write(const char *path, const Run *run, Stage stage, bool disabled, uint64_t duration_usec);
+/* The initramfs stage could not write its state file: an empty file whose name holds the error (it needs no
+ * space on a full /run), so the root stage can say what failed instead of guessing. */
+#define STATE_FILE_FAILED_PREFIX "initramfs.state.failed-"
 /* -ENOENT when the stage left no file, -EPROTONOSUPPORT when it has another version (or none), -EBADMSG
  * when a line does not parse. RET is untouched on failure. */
 int state_file_read(const char *path, StateFile *ret);

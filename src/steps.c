@@ -30,12 +30,12 @@ int step_probe(BoundedStep *s, const char *root, const char *name) {
         return write_attr(root_path(path, root, "/sys/bus/pci/drivers_probe"), name);
 }
 
-int step_load_module(BoundedStep *s, const char *module) {
+int step_load_module(BoundedStep *s, const char *root, const char *module) {
         char what[BOUNDED_STEP_MAX];
 
         snprintf(what, sizeof(what), "loading module %s", module);
         bounded_step(s, STEP_MODULE, what);
-        return module_load(module);
+        return module_load(root, module);
 }
 
 int step_move(BoundedStep *s, void *userdata) {

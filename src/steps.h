@@ -18,7 +18,7 @@ int step_unbind(BoundedStep *s, const char *root, const char *name, const char *
 int step_bind(BoundedStep *s, const char *root, const char *name, const char *driver);
 /* Let the kernel pick a host driver for NAME. Its success says nothing: re-read the driver link. */
 int step_probe(BoundedStep *s, const char *root, const char *name);
-int step_load_module(BoundedStep *s, const char *module);
+int step_load_module(BoundedStep *s, const char *root, const char *module);
 
 /* Moving a function from one driver to another: what claim and release hand to the bounded runner. */
 typedef struct DriverMove {

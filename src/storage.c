@@ -18,6 +18,8 @@ static void mounted_block_done(MountedBlock *m) {
         *m = (MountedBlock){};
 }
 
+/* The copy belongs to m->pci_paths, freed by mounted_block_done(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int add_path(MountedBlock *m, const char *path) {
         if (!GREEDY_REALLOC(m->pci_paths, m->n_pci_paths + 1))
                 return -ENOMEM;
@@ -26,6 +28,7 @@ static int add_path(MountedBlock *m, const char *path) {
         m->n_pci_paths++;
         return 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 /* Follow a block device down to the hardware: device-mapper and md devices are virtual, their slaves/
  * are the disks (possibly virtual again: LVM on dm-crypt on a partition). */
@@ -104,6 +107,12 @@ static int note_unplaced_root(Storage *s, const MountLine *ml) {
         return s->root_unknown ? 0 : -ENOMEM;
 }
 
+/* Filesystems on block devices that report an anonymous device number in mountinfo, and name the real
+ * device as their source. */
+static bool names_its_device(const char *fstype) {
+        return streq(fstype, "btrfs") || streq(fstype, "bcachefs");
+}
+
 typedef struct MountsLoad {
         Storage *storage;
         const char *root;
@@ -122,8 +131,10 @@ static int add_mount_line(char *line, void *userdata) {
         if (ml.major != 0)
                 r = resolve_block(load->root, root_path(dev, load->root, "/sys/dev/block/%u:%u", ml.major, ml.minor),
                                   &m, 0);
-        else if (strncmp(ml.source, "/dev/", 5) == 0 && !strchr(ml.source + 5, '/'))
-                /* btrfs shows an anonymous device number, but names its device as the source. */
+        else if (names_its_device(ml.fstype) && strncmp(ml.source, "/dev/", 5) == 0 && !strchr(ml.source + 5, '/'))
+                /* btrfs shows an anonymous device number, but names its device as the source. Any other
+                 * filesystem with an anonymous number has no device: its source is whatever the mounter chose
+                 * (a FUSE fsname of /dev/sda says nothing about /dev/sda). */
                 r = resolve_block(load->root, root_path(dev, load->root, "/sys/class/block/%s", ml.source + 5), &m, 0);
         else
                 return note_unplaced_root(s, &ml);
@@ -143,12 +154,66 @@ static int add_mount_line(char *line, void *userdata) {
         return 0;
 }
 
+/* The block device /dev/NAME (or a symlink to it, as /dev/mapper/NAME is) under ROOT, as its name in
+ * /sys/class/block. */
+static int block_name(const char *root, const char *dev, char *buf, size_t size) {
+        char path[PATH_MAX], target[PATH_MAX];
+        const char *name = dev + 5;
+
+        if (strncmp(dev, "/dev/", 5) != 0)
+                return -EINVAL;
+        ssize_t n = readlink(root_path(path, root, "%s", dev), target, sizeof(target) - 1);
+        if (n > 0) {
+                target[n] = 0;
+                name = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+        } else if (strchr(name, '/'))
+                return -EINVAL;
+        if (!*name || strlen(name) >= size)
+                return -EINVAL;
+        snprintf(buf, size, "%s", name);
+        return 0;
+}
+
+/* One line of /proc/swaps: "Filename Type Size Used Priority". A swap partition holds the host's memory as
+ * much as a mount holds its files; a swap file lives on a filesystem that is mounted anyway. */
+static int add_swap_line(char *line, void *userdata) {
+        MountsLoad *load = userdata;
+        Storage *s = load->storage;
+        char filename[PATH_MAX], type[32], name[NAME_MAX + 1], dev[PATH_MAX];
+        MountedBlock m = {};
+        int r;
+
+        if (sscanf(line, "%4095s %31s", filename, type) != 2 || !streq(type, "partition"))
+                return 0;
+        _cleanup_free_ char *unescaped = unescape_mountinfo(filename);
+        if (!unescaped)
+                return -ENOMEM;
+        if (block_name(load->root, unescaped, name, sizeof(name)) < 0)
+                return 0;
+        r = resolve_block(load->root, root_path(dev, load->root, "/sys/class/block/%s", name), &m, 0);
+        if (r < 0 || m.n_pci_paths == 0) {
+                mounted_block_done(&m);
+                return r;
+        }
+        m.mountpoint = strdup("[swap]");
+        m.source = strdup(unescaped);
+        if (!m.mountpoint || !m.source || !GREEDY_REALLOC(s->mounts, s->n_mounts + 1)) {
+                mounted_block_done(&m);
+                return -ENOMEM;
+        }
+        s->mounts[s->n_mounts++] = m;
+        return 0;
+}
+
 int storage_load_mounts(Storage *s, const char *root) {
         MountsLoad load = { .storage = s, .root = root };
         char path[PATH_MAX];
         int r;
 
         r = read_file_lines(root_path(path, root, "/proc/self/mountinfo"), add_mount_line, &load);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        r = read_file_lines(root_path(path, root, "/proc/swaps"), add_swap_line, &load);
         return r == -ENOENT ? 0 : r;
 }
 
@@ -188,6 +253,8 @@ int storage_mounts_on(const Storage *f, const char *device, char **ret) {
 }
 
 /* The PCI functions in a sysfs device path: every component shaped like a canonical address. */
+/* The copies belong to *list, which the caller frees. */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int add_functions_of_path(const char *path, char ***list, size_t *n) {
         _cleanup_free_ char *copy = strdup(path);
         char *save = NULL;
@@ -210,6 +277,7 @@ static int add_functions_of_path(const char *path, char ***list, size_t *n) {
         }
         return 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 int storage_write_record(const Storage *f, const char *root, FILE *out) {
         char **functions = NULL;
@@ -250,6 +318,8 @@ static bool record_line_matches(const char *root, const char *line) {
                d == device;
 }
 
+/* The mount points belong to s->recorded, freed by storage_done(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int add_recorded(Storage *s, char *line) {
         char *tab1 = strchr(line, '\t'), *tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL;
 
@@ -266,6 +336,7 @@ static int add_recorded(Storage *s, char *line) {
         s->n_recorded++;
         return 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 int storage_load_record(Storage *s, const char *root) {
         _cleanup_free_ char *text = NULL, *copy = NULL;

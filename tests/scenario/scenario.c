@@ -105,20 +105,17 @@ static char *slurp_fd(int fd) {
         return buf;
 }
 
-int scenario_tool(char **ret_stdout, char **ret_stderr, ...) {
+static pid_t tool_start(int *ret_out, int *ret_err, va_list ap) {
         const char *binary = getenv("VFIO_BIND_BINARY");
         const char *preload = getenv("SIM_PRELOAD");
         char *argv[32];
         size_t n = 0;
-        va_list ap;
 
         ck_assert_ptr_nonnull(binary);
         ck_assert_ptr_nonnull(preload);
         argv[n++] = (char *) binary;
-        va_start(ap, ret_stderr);
         for (const char *a = va_arg(ap, const char *); a && n < 28; a = va_arg(ap, const char *))
                 argv[n++] = (char *) a;
-        va_end(ap);
         argv[n++] = (char *) "--root";
         argv[n++] = scenario_root;
         argv[n] = NULL;
@@ -135,12 +132,41 @@ int scenario_tool(char **ret_stdout, char **ret_stderr, ...) {
         if (pid == 0) {
                 dup2(out, STDOUT_FILENO);
                 dup2(err, STDERR_FILENO);
-                setenv("LD_PRELOAD", preload, 1);
+                /* SCENARIO_NO_SIM: the tool alone, as a user runs it on a captured tree. */
+                if (!getenv("SCENARIO_NO_SIM"))
+                        setenv("LD_PRELOAD", preload, 1);
                 setenv("VFIO_SIM_ROOT", scenario_root, 1);
                 unsetenv("NO_COLOR");
+                const char *wrapper = getenv("SCENARIO_WRAPPER");
+                if (wrapper && *wrapper) {
+                        /* valgrind and friends: the wrapper runs the binary with the simulator preloaded. */
+                        char *wargv[48];
+                        size_t k = 0;
+                        char *copy = strdup(wrapper);
+                        for (char *tok = strtok(copy, " "); tok && k < 16; tok = strtok(NULL, " "))
+                                wargv[k++] = tok;
+                        for (size_t i = 0; i <= n; i++)
+                                wargv[k++] = argv[i];
+                        execvp(wargv[0], wargv);
+                        _exit(127);
+                }
                 execv(binary, argv);
                 _exit(127);
         }
+        *ret_out = out;
+        *ret_err = err;
+        return pid;
+}
+
+pid_t scenario_tool_start(int *ret_out_fd, int *ret_err_fd, ...) {
+        va_list ap;
+        va_start(ap, ret_err_fd);
+        pid_t pid = tool_start(ret_out_fd, ret_err_fd, ap);
+        va_end(ap);
+        return pid;
+}
+
+int scenario_tool_finish(pid_t pid, int out, int err, char **ret_stdout, char **ret_stderr) {
         int status;
         ck_assert_int_eq(waitpid(pid, &status, 0), pid);
         ck_assert_msg(WIFEXITED(status), "vfio-bind died from a signal");
@@ -159,6 +185,15 @@ int scenario_tool(char **ret_stdout, char **ret_stderr, ...) {
         else
                 free(e);
         return WEXITSTATUS(status);
+}
+
+int scenario_tool(char **ret_stdout, char **ret_stderr, ...) {
+        int out, err;
+        va_list ap;
+        va_start(ap, ret_stderr);
+        pid_t pid = tool_start(&out, &err, ap);
+        va_end(ap);
+        return scenario_tool_finish(pid, out, err, ret_stdout, ret_stderr);
 }
 
 char *scenario_driver(const char *addr) {

@@ -5,6 +5,7 @@
 
 #include "check-run.h"
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* Scenario tests: a fake sysfs tree per test, the built vfio-bind run on it with the kernel simulator
  * preloaded, and assertions on its output, exit status and the tree afterwards. */
@@ -26,6 +27,10 @@ char *scenario_read_file(const char *relative_path); /* NULL when absent */
 /* Runs vfio-bind with ARGS (NULL-terminated) plus --root; captures stdout and stderr. Returns the exit
  * status. */
 int scenario_tool(char **ret_stdout, char **ret_stderr, ...) __attribute__((sentinel));
+
+/* The same in two halves: start it, do something to it (a signal), collect what it said. */
+pid_t scenario_tool_start(int *ret_out_fd, int *ret_err_fd, ...) __attribute__((sentinel));
+int scenario_tool_finish(pid_t pid, int out, int err, char **ret_stdout, char **ret_stderr);
 
 /* Driver of ADDR now ("(none)" when unbound). */
 char *scenario_driver(const char *addr);

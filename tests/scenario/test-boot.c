@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "macro.h"
@@ -206,6 +212,197 @@ START_TEST(test_record_from_another_machine_is_not_trusted) {
 }
 END_TEST
 
+
+/* Nothing was claimed, so nothing may be reported as claimed: each device says why, as an error. */
+static void assert_not_claimed(const char *out, const char *why) {
+        assert_contains(out, "VFIO_BIND_REASON=not-claimed\n");
+        assert_contains(out, why);
+        assert_contains(out, "PRIORITY=3\n");
+        assert_not_contains(out, "VFIO_BIND_RESULT=none\n");
+        assert_not_contains(out, "2 of 2 functions on vfio-pci");
+        _cleanup_free_ char *gpu = scenario_driver("0000:01:00.0");
+        ck_assert_str_eq(gpu, "bochs-drm");
+}
+
+START_TEST(test_root_stage_with_lock_held_says_not_claimed) {
+        _cleanup_free_ char *out = NULL, *path = NULL;
+        scenario_write_config("[global]\ntimeout = 1\n" "[gpu]\naddress = 01:00.0\nfunctions = all\n");
+        scenario_write_file("run/vfio-bind/lock", "");
+        ck_assert_int_ge(asprintf(&path, "%s/run/vfio-bind/lock", scenario_root), 0);
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 1);
+        close(fd);
+        assert_not_claimed(out, "another vfio-bind holds");
+}
+END_TEST
+
+START_TEST(test_root_stage_with_run_dir_a_file_says_not_claimed) {
+        _cleanup_free_ char *out = NULL;
+        scenario_write_file("run/vfio-bind", "");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 1);
+        assert_not_claimed(out, "Not a directory");
+}
+END_TEST
+
+START_TEST(test_lock_is_never_taken_through_a_symlink) {
+        _cleanup_free_ char *out = NULL, *link = NULL, *target = NULL;
+        ck_assert_int_ge(asprintf(&target, "%s/etc/victim", scenario_root), 0);
+        ck_assert_int_ge(asprintf(&link, "%s/run/vfio-bind/lock", scenario_root), 0);
+        scenario_write_file("run/vfio-bind/.keep", "");
+        ck_assert_int_eq(symlink(target, link), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 1);
+        assert_not_claimed(out, "cannot take the lock");
+        ck_assert_int_ne(access(target, F_OK), 0);
+}
+END_TEST
+
+START_TEST(test_run_dir_writable_by_others_is_refused) {
+        _cleanup_free_ char *out = NULL, *dir = NULL;
+        scenario_write_file("run/vfio-bind/.keep", "");
+        ck_assert_int_ge(asprintf(&dir, "%s/run/vfio-bind", scenario_root), 0);
+        ck_assert_int_eq(chmod(dir, 0777), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 1);
+        assert_not_claimed(out, "cannot take the lock");
+}
+END_TEST
+
+static const char *const three_config = "[gpu]\naddress = 01:00.0\nfunctions = all\n[usb]\naddress = 00:04.0\n";
+
+/* Start a boot stage whose GPU unbind hangs, wait until the worker is inside that store, stop it. */
+static int boot_stopped_in_unbind(const char *stage, char **ret_out) {
+        int out, err;
+        scenario_write_config(three_config);
+        ck_assert_int_eq(sim_knob_set(scenario_root, "0000:01:00.0", "unbind_delay", "3600"), 0);
+        pid_t pid = scenario_tool_start(&out, &err, "boot", stage, NULL);
+        /* No time limit of our own: the test case's timeout is the only one. */
+        while (sim_log_count(scenario_root, "delay ") < 1)
+                usleep(10 * 1000);
+        ck_assert_int_eq(kill(pid, SIGTERM), 0);
+        return scenario_tool_finish(pid, out, err, ret_out, NULL);
+}
+
+/* Only a device whose claim started may keep an override (the hold); the others are as they were. */
+static void assert_untouched(const char *addr, const char *driver) {
+        _cleanup_free_ char *d = scenario_driver(addr), *ov = scenario_override(addr);
+        ck_assert_str_eq(d, driver);
+        ck_assert_str_eq(ov, "(null)");
+}
+
+START_TEST(test_sigterm_in_initramfs_stage_records_and_reports) {
+        _cleanup_free_ char *out = NULL;
+        ck_assert_int_eq(boot_stopped_in_unbind("--stage=initramfs", &out), 0);
+        _cleanup_free_ char *state = scenario_read_file("run/vfio-bind/initramfs.state");
+        ck_assert_ptr_nonnull(state);
+        assert_contains(state, "device\t0000:01:00.0\tbochs-drm\t");
+        assert_contains(state, "\tstuck\tstuck\t");
+        assert_contains(state, "device\t0000:01:00.1\tsnd_hda_intel\tsnd_hda_intel\tfailed\tnot-claimed\t");
+        assert_contains(state, "device\t0000:00:04.0\txhci_hcd\txhci_hcd\tfailed\tnot-claimed\t");
+        _cleanup_free_ char *kmsg = scenario_read_file("dev/kmsg");
+        assert_contains(kmsg, "0 of 3 functions on vfio-pci");
+        assert_untouched("0000:01:00.1", "snd_hda_intel");
+        assert_untouched("0000:00:04.0", "xhci_hcd");
+}
+END_TEST
+
+START_TEST(test_sigterm_in_root_stage_reports_every_device) {
+        _cleanup_free_ char *out = NULL;
+        ck_assert_int_eq(boot_stopped_in_unbind("--stage=root", &out), 1);
+        assert_contains(out, "VFIO_BIND_REASON=stuck\n");
+        assert_contains(out, "VFIO_BIND_REASON=not-claimed\n");
+        assert_contains(out, "asked to stop");
+        assert_not_contains(out, "VFIO_BIND_RESULT=none\n");
+        assert_not_contains(out, "PRIORITY=6\nVFIO_BIND_DEVICE");
+        assert_untouched("0000:01:00.1", "snd_hda_intel");
+        assert_untouched("0000:00:04.0", "xhci_hcd");
+}
+END_TEST
+
+/* A budget smaller than one device's limit ends the run with a report; where it ended does not matter, what
+ * is left behind does. */
+START_TEST(test_time_budget_ends_the_run_with_a_report) {
+        _cleanup_free_ char *out = NULL;
+        scenario_write_config(three_config);
+        ck_assert_int_eq(sim_knob_set(scenario_root, "0000:01:00.0", "unbind_delay", "3600"), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", "--time-budget=1", NULL), 1);
+        assert_contains(out, "VFIO_BIND_REASON=not-claimed\n");
+        assert_contains(out, "0 of 3 functions on vfio-pci");
+        assert_untouched("0000:01:00.1", "snd_hda_intel");
+        assert_untouched("0000:00:04.0", "xhci_hcd");
+        _cleanup_free_ char *ov = scenario_override("0000:01:00.0");
+        if (strcmp(ov, "(null)") != 0)
+                assert_contains(out, "VFIO_BIND_REASON=stuck\n");
+}
+END_TEST
+
+/* A record that could not be written or read is reported as what failed, never as "rebuild the initramfs". */
+static const struct {
+        const char *errno_name;
+        const char *text;
+        const char *fix;
+} unwritable[] = {
+        { "ENOSPC", "No space left on device", "/run is full" },
+        { "EROFS", "Read-only file system", "/run is mounted read-only" },
+};
+
+START_TEST(test_unwritable_state_file_says_what_failed) {
+        _cleanup_free_ char *early = NULL, *out = NULL;
+        ck_assert_int_eq(sim_knob_set(scenario_root, "run", "write_errno", unwritable[_i].errno_name), 0);
+        ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
+        ck_assert_int_eq(sim_knob_set(scenario_root, "run", "write_errno", ""), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 0);
+        assert_contains(out, "could not write its record");
+        assert_contains(out, unwritable[_i].text);
+        assert_contains(out, unwritable[_i].fix);
+        assert_not_contains(out, "did not run");
+        assert_not_contains(out, "rebuild the initramfs");
+}
+END_TEST
+
+START_TEST(test_run_dir_not_a_directory_says_what_failed) {
+        _cleanup_free_ char *out = NULL;
+        scenario_write_file("run/vfio-bind", "");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 1);
+        assert_contains(out, "cannot read the initramfs stage's record");
+        assert_contains(out, "Not a directory");
+        assert_not_contains(out, "rebuild the initramfs");
+}
+END_TEST
+
+START_TEST(test_state_file_never_written_through_a_symlink) {
+        _cleanup_free_ char *out = NULL, *link = NULL, *target = NULL;
+        ck_assert_int_ge(asprintf(&target, "%s/etc/victim", scenario_root), 0);
+        ck_assert_int_ge(asprintf(&link, "%s/run/vfio-bind/.initramfs.state.tmp", scenario_root), 0);
+        scenario_write_file("run/vfio-bind/.keep", "");
+        ck_assert_int_eq(symlink(target, link), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=initramfs", NULL), 0);
+        ck_assert_int_ne(access(target, F_OK), 0);
+        _cleanup_free_ char *state = scenario_read_file("run/vfio-bind/initramfs.state");
+        ck_assert_ptr_nonnull(state);
+        assert_contains(state, "stage=initramfs\n");
+}
+END_TEST
+
+/* A device already on its driver is not "not claimed" because the run was stopped before its turn. */
+START_TEST(test_stopped_run_keeps_devices_already_claimed) {
+        _cleanup_free_ char *first = NULL, *out = NULL;
+        scenario_write_config("[usb]\naddress = 00:04.0\n");
+        ck_assert_int_eq(scenario_tool(&first, NULL, "apply", NULL), 0);
+        scenario_write_config("[usb]\naddress = 00:04.0\n[gpu]\naddress = 01:00.0\nfunctions = all\n");
+        ck_assert_int_eq(sim_knob_set(scenario_root, "0000:01:00.0", "unbind_delay", "3600"), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", "--time-budget=1", NULL), 1);
+        assert_contains(out, "MESSAGE=usb 0000:00:04.0");
+        const char *usb = strstr(out, "VFIO_BIND_DEVICE=0000:00:04.0\n");
+        ck_assert_ptr_nonnull(usb);
+        const char *end = strstr(usb, "\n\n");
+        ck_assert_ptr_nonnull(end);
+        char *entry = strndup(usb, (size_t)(end - usb));
+        assert_not_contains(entry, "VFIO_BIND_REASON=not-claimed");
+        free(entry);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("boot");
         TCase *tc = tcase_create("boot");
@@ -225,6 +422,17 @@ int main(void) {
         tcase_add_test(tc, test_initramfs_warnings_reach_the_root_report);
         tcase_add_test(tc, test_root_stage_fails_visibly_on_refusal);
         tcase_add_test(tc, test_root_stage_reports_other_state_version);
+        tcase_add_test(tc, test_root_stage_with_lock_held_says_not_claimed);
+        tcase_add_test(tc, test_root_stage_with_run_dir_a_file_says_not_claimed);
+        tcase_add_test(tc, test_lock_is_never_taken_through_a_symlink);
+        tcase_add_test(tc, test_run_dir_writable_by_others_is_refused);
+        tcase_add_test(tc, test_sigterm_in_initramfs_stage_records_and_reports);
+        tcase_add_test(tc, test_sigterm_in_root_stage_reports_every_device);
+        tcase_add_test(tc, test_time_budget_ends_the_run_with_a_report);
+        tcase_add_test(tc, test_stopped_run_keeps_devices_already_claimed);
+        tcase_add_loop_test(tc, test_unwritable_state_file_says_what_failed, 0, ELEMENTSOF(unwritable));
+        tcase_add_test(tc, test_run_dir_not_a_directory_says_what_failed);
+        tcase_add_test(tc, test_state_file_never_written_through_a_symlink);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -265,9 +266,14 @@ START_TEST(test_reset_method_and_boot_vga_notes) {
         _cleanup_free_ char *out = NULL;
         ck_assert_int_eq(sim_knob_set(scenario_root, GPU, "reset_methods", "bus"), 0);
         scenario_write_config("[gpu]\naddress = 01:00.0\nfunctions = all\nreset_method = flr\n[console]\naddress = 00:01.0\n");
-        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 0);
+        /* A reset method the kernel refused is an error for that device: not claimed, override taken back. */
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 1);
         assert_contains(out, "cannot set reset_method of 0000:01:00.0 to 'flr'");
+        assert_contains(out, "reset-method-failed");
         assert_contains(out, "0000:00:01.0 is the firmware's boot display");
+        _cleanup_free_ char *gpu = scenario_driver(GPU), *ov = scenario_override(GPU);
+        ck_assert_str_eq(gpu, "bochs-drm");
+        ck_assert_str_eq(ov, "(null)");
 }
 END_TEST
 
@@ -342,12 +348,115 @@ START_TEST(test_address_without_domain_is_ambiguous_on_multi_domain_hosts) {
 }
 END_TEST
 
+
+/* A failed probe leaves the device on no driver, with its override as a hold: the report says so (the
+ * driver link, not the driver it had), and the next run repairs once the cause is gone. */
+START_TEST(test_failed_probe_reports_no_driver_and_holds) {
+        _cleanup_free_ char *json = NULL, *again = NULL;
+        ck_assert_int_eq(sim_knob_set(scenario_root, GPU, "probe_errno", "vfio-pci:EIO"), 0);
+        scenario_write_config("[gpu]\naddress = 01:00.0\n");
+        ck_assert_int_eq(scenario_tool(&json, NULL, "apply", "--json", NULL), 1);
+        assert_contains(json, "\"driver\":null");
+        assert_contains(json, "\"driver_before\":\"bochs-drm\"");
+        assert_contains(json, "\"reason\":\"probe-failed\"");
+        assert_not_contains(json, "\"driver\":\"bochs-drm\"");
+        _cleanup_free_ char *gpu = scenario_driver(GPU), *ov = scenario_override(GPU);
+        ck_assert_str_eq(gpu, "(none)");
+        ck_assert_str_eq(ov, "vfio-pci");
+
+        ck_assert_int_eq(sim_knob_set(scenario_root, GPU, "probe_errno", ""), 0);
+        ck_assert_int_eq(scenario_tool(&again, NULL, "apply", "--json", NULL), 0);
+        _cleanup_free_ char *now = scenario_driver(GPU);
+        ck_assert_str_eq(now, "vfio-pci");
+}
+END_TEST
+
+/* A VM that opened the device's own cdev (iommufd) holds it as much as one with the group node: release
+ * refuses. Its comm is escaped before it is printed. */
+START_TEST(test_release_refused_while_a_vm_holds_the_cdev) {
+        _cleanup_free_ char *a = NULL, *rel = NULL;
+        scenario_write_config(gpu_pair_config);
+        ck_assert_int_eq(scenario_tool(&a, NULL, "apply", NULL), 0);
+        _cleanup_free_ char *cdev = scenario_read_file("dev/vfio/devices/vfio0");
+        ck_assert_ptr_nonnull(cdev);
+        scenario_write_file("proc/4343/comm", "qemu\033[31mred\n");
+        scenario_write_file("proc/4343/fd/.keep", "");
+        char link[4096];
+        snprintf(link, sizeof(link), "%s/proc/4343/fd/21", scenario_root);
+        ck_assert_int_eq(symlink("/dev/vfio/devices/vfio0", link), 0);
+
+        ck_assert_int_eq(scenario_tool(&rel, NULL, "release", GPU, NULL), 1);
+        assert_contains(rel, "0000:01:00.0 is in use: /dev/vfio/devices/vfio0 is open by qemu\\x1b[31mred (pid 4343)");
+        assert_not_contains(rel, "\033");
+        _cleanup_free_ char *gpu = scenario_driver(GPU);
+        ck_assert_str_eq(gpu, "vfio-pci");
+}
+END_TEST
+
+/* Only VFIO drivers: anything else would move the device from one host driver to another. A name that
+ * cannot be a VFIO driver is a configuration error; a variant-looking name whose module does not use
+ * vfio_pci_core is refused for that device. Neither writes anything. */
+START_TEST(test_driver_that_is_not_vfio_is_refused) {
+        _cleanup_free_ char *check = NULL, *out = NULL, *host = NULL, *variant = NULL;
+        scenario_write_config("[usb]\naddress = 00:04.0\ndriver = snd_hda_intel\n");
+        ck_assert_int_eq(scenario_tool(&check, NULL, "check", NULL), 2);
+        assert_contains(check, "driver must be vfio-pci or a VFIO variant driver");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 2);
+        ck_assert_int_eq(sim_log_count(scenario_root, "write"), 0);
+
+        ck_assert_int_ge(asprintf(&host, "%smodule fake_vfio_pci state=loadable deps=vfio_iommu_type1\n", scenario_host),
+                         0);
+        scenario_teardown();
+        scenario_setup_with(host);
+        scenario_write_config("[usb]\naddress = 00:04.0\ndriver = fake_vfio_pci\n");
+        ck_assert_int_eq(scenario_tool(&variant, NULL, "check", NULL), 1);
+        assert_contains(variant, "is not a VFIO driver");
+        assert_contains(variant, "not-vfio-driver");
+        free(out);
+        out = NULL;
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 1);
+        assert_contains(out, "is not a VFIO driver");
+        _cleanup_free_ char *usb = scenario_driver("0000:00:04.0"), *ov = scenario_override("0000:00:04.0");
+        ck_assert_str_eq(usb, "xhci_hcd");
+        ck_assert_str_eq(ov, "(null)");
+        ck_assert_int_eq(sim_log_count(scenario_root, "write"), 0);
+}
+END_TEST
+
+/* The module's spelling of vfio-pci is read as vfio-pci. */
+START_TEST(test_module_spelling_of_vfio_pci) {
+        _cleanup_free_ char *out = NULL;
+        scenario_write_config("[usb]\naddress = 00:04.0\ndriver = vfio_pci\n");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 0);
+        _cleanup_free_ char *usb = scenario_driver("0000:00:04.0");
+        ck_assert_str_eq(usb, "vfio-pci");
+}
+END_TEST
+
+START_TEST(test_variant_driver_using_vfio_pci_core_is_accepted) {
+        _cleanup_free_ char *host = NULL, *out = NULL;
+        ck_assert_int_ge(asprintf(&host, "%smodule mlx5_vfio_pci state=loadable deps=vfio_pci_core,vfio\n",
+                                  scenario_host),
+                         0);
+        scenario_teardown();
+        scenario_setup_with(host);
+        scenario_write_config("[usb]\naddress = 00:04.0\ndriver = mlx5_vfio_pci\n");
+        scenario_tool(&out, NULL, "check", NULL);
+        assert_not_contains(out, "not-vfio-driver");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("claim");
         TCase *tc = tcase_create("claim");
         tcase_set_timeout(tc, 60);
         tcase_add_checked_fixture(tc, scenario_setup, scenario_teardown);
         tcase_add_test(tc, test_gpu_and_audio_pair_claimed);
+        tcase_add_test(tc, test_failed_probe_reports_no_driver_and_holds);
+        tcase_add_test(tc, test_release_refused_while_a_vm_holds_the_cdev);
+        tcase_add_test(tc, test_driver_that_is_not_vfio_is_refused);
+        tcase_add_test(tc, test_module_spelling_of_vfio_pci);
+        tcase_add_test(tc, test_variant_driver_using_vfio_pci_core_is_accepted);
         tcase_add_test(tc, test_sibling_left_on_host_driver_is_not_viable);
         tcase_add_test(tc, test_nonviable_group_refused_by_policy);
         tcase_add_test(tc, test_id_guard_mismatch_leaves_device_alone);

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <libkmod.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -240,6 +241,45 @@ static int vfio_dev_nodes(const char *root, int group) {
         return 0;
 }
 
+/* vfio_device_add(): the device's cdev, /dev/vfio/devices/vfioN with ADDR/vfio-dev/vfioN, N the lowest
+ * free index (independent of the group number, as in the kernel). */
+static int vfio_cdev_add(const char *root, const char *dir) {
+        _cleanup_free_ char *devs = sim_path("%s/dev/vfio/devices", root), *vd = sim_path("%s/vfio-dev", dir);
+        int r;
+        if (!devs || !vd)
+                return -ENOMEM;
+        if ((r = sim_mkdir_p(devs, 0755)) < 0)
+                return r;
+        for (unsigned n = 0; n < 4096; n++) {
+                _cleanup_free_ char *node = sim_path("%s/vfio%u", devs, n), *sys = sim_path("%s/vfio%u", vd, n);
+                if (!node || !sys)
+                        return -ENOMEM;
+                if (sim_exists(node))
+                        continue;
+                if ((r = sim_write_str(node, "", 0600)) < 0)
+                        return r;
+                return sim_mkdir_p(sys, 0755);
+        }
+        return -ENOSPC;
+}
+
+static void vfio_cdev_remove(const char *root, const char *dir) {
+        _cleanup_free_ char *vd = sim_path("%s/vfio-dev", dir);
+        DIR *d;
+        struct dirent *de;
+        if (!vd || !(d = opendir(vd)))
+                return;
+        while ((de = readdir(d))) {
+                if (strncmp(de->d_name, "vfio", 4))
+                        continue;
+                _cleanup_free_ char *node = sim_path("%s/dev/vfio/devices/%s", root, de->d_name);
+                if (node)
+                        (void) unlink(node);
+        }
+        closedir(d);
+        (void) sim_rm_rf(vd);
+}
+
 /* really_probe(): the driver's probe, then the links. */
 static int probe(const char *root, const char *drv, const char *addr, const char *dir) {
         unsigned vendor = 0, device = 0, class = 0, numvfs = 0;
@@ -278,6 +318,8 @@ static int probe(const char *root, const char *drv, const char *addr, const char
         if (sim_is_vfio_driver(drv)) {
                 if ((r = vfio_dev_nodes(root, group)) < 0)
                         return r;
+                if ((r = vfio_cdev_add(root, dir)) < 0)
+                        return r;
                 if ((class >> 8) == 0x0300)
                         evict_framebuffers(root, dir);
         }
@@ -293,6 +335,8 @@ static int detach(const char *root, const char *drv, const char *addr, const cha
         if (unlink(link) < 0 && errno != ENOENT)
                 return -errno;
         (void) mkfile(dir, "enable", 0644, "0\n");
+        if (sim_is_vfio_driver(drv))
+                vfio_cdev_remove(root, dir);
         if (sim_is_vfio_driver(drv) && sim_device_group(dir, &group) == 0)
                 return sim_vfio_group_release(root, group);
         return 0;
@@ -670,9 +714,45 @@ static void maybe_delay(const char *root, const char *rel, const void *buf, size
         s = knob_seconds(root, addr, "unbind_delay");
         if (s > 0) {
                 struct timespec ts = { .tv_sec = s };
+                /* Tests wait for this line to know the writer is inside the store now. */
+                _cleanup_free_ char *line = sim_path("delay %s %s\n", rel, addr);
+                if (line)
+                        log_line(root, line);
                 while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                         ;
         }
+}
+
+/* The device a store is about: named in the data for the bus files, the directory for a device attribute. */
+static char *store_target(const char *rel, const char *attr, const void *buf, size_t len) {
+        if ((!strncmp(rel, "/sys/bus/pci/drivers/", 21) && (!strcmp(attr, "bind") || !strcmp(attr, "unbind"))) ||
+            !strcmp(rel, "/sys/bus/pci/drivers_probe"))
+                return arg_string(buf, len);
+        const char *end = strrchr(rel, '/'), *start = end;
+        while (start > rel && start[-1] != '/')
+                start--;
+        return end > start ? strndup(start, (size_t) (end - start)) : NULL;
+}
+
+/* Faults the test asks for at one store: the writer dies there (crash_on=ATTR), or the store fails with
+ * fail_ATTR=ERRNO before the kernel would act on it. */
+static int injected_fault(const char *root, const char *rel, const void *buf, size_t len) {
+        const char *attr = strrchr(rel, '/');
+        _cleanup_free_ char *target = NULL, *crash = NULL, *knob = NULL;
+        if (!attr)
+                return 0;
+        attr++;
+        target = store_target(rel, attr, buf, len);
+        if (!target || !*target)
+                return 0;
+        if (sim_knob_get(root, target, "crash_on", &crash) >= 0 && crash && !strcmp(crash, attr)) {
+                _cleanup_free_ char *line = sim_path("crash %s %s\n", rel, target);
+                if (line)
+                        log_line(root, line);
+                kill(getpid(), SIGKILL);
+        }
+        knob = sim_path("fail_%s", attr);
+        return knob ? -knob_errno(root, target, knob, NULL) : 0;
 }
 
 static int handle_write(const char *root, const char *abs, const void *buf, size_t count) {
@@ -685,6 +765,11 @@ static int handle_write(const char *root, const char *abs, const void *buf, size
                 return 0;
         }
         maybe_delay(root, rel, buf, count);
+        r = injected_fault(root, rel, buf, count);
+        if (r < 0) {
+                log_write(root, rel, buf, count, r);
+                return r;
+        }
         lockfd = lock_tree(root);
         r = dispatch(root, abs, rel, buf, count);
         unlock_tree(lockfd);
@@ -710,6 +795,20 @@ EXPORT ssize_t write(int fd, const void *buf, size_t count) {
                 return real_write(fd, buf, count);
         path[n] = '\0';
         rl = strlen(root);
+        if (!strncmp(path, root, rl) && !strncmp(path + rl, "/run/", 5)) {
+                /* A full or read-only /run, for the files vfio-bind keeps there. */
+                _cleanup_free_ char *v = NULL;
+                int e = 0;
+                in_sim++;
+                if (sim_knob_get(root, "run", "write_errno", &v) >= 0 && v && *v)
+                        e = sim_errno_from_string(v);
+                in_sim--;
+                if (e > 0) {
+                        errno = e;
+                        return -1;
+                }
+                return real_write(fd, buf, count);
+        }
         if (strncmp(path, root, rl) || strncmp(path + rl, "/sys/", 5))
                 return real_write(fd, buf, count);
 

@@ -251,7 +251,7 @@ static const struct {
         { "EPERM", EPERM },   { "ENOENT", ENOENT }, { "EIO", EIO },       { "ENXIO", ENXIO },
         { "E2BIG", E2BIG },   { "EAGAIN", EAGAIN }, { "ENOMEM", ENOMEM }, { "EACCES", EACCES },
         { "EBUSY", EBUSY },   { "EEXIST", EEXIST }, { "ENODEV", ENODEV }, { "EINVAL", EINVAL },
-        { "ENOSPC", ENOSPC }, { "ENOSYS", ENOSYS }, { "ETIMEDOUT", ETIMEDOUT },
+        { "ENOSPC", ENOSPC }, { "EROFS", EROFS }, { "ENOTDIR", ENOTDIR }, { "ENOSYS", ENOSYS }, { "ETIMEDOUT", ETIMEDOUT },
         { "EOPNOTSUPP", EOPNOTSUPP }, { "ENOTTY", ENOTTY }, { "EINTR", EINTR },
         { "ENOEXEC", ENOEXEC }, { "EFAULT", EFAULT },
 };
