@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
+#include "alloc-util.h"
 #include "config.h"
 #include "fileio.h"
 #include "macro.h"
@@ -135,16 +136,6 @@ static uint64_t slot_key(const PciAddress *a) {
         return address_key(a) >> 3;
 }
 
-/* Arrays grow one element at a time in the parser; doubling at powers of two keeps that linear. */
-static void *grow_array(void *p, size_t n, size_t element_size) {
-        if (n >= 4 && (n & (n - 1)) != 0)
-                return p;
-        size_t capacity = n < 4 ? 4 : n * 2;
-        if (n >= 4 && capacity > SIZE_MAX / element_size)
-                return NULL;
-        return realloc(p, capacity * element_size);
-}
-
 _printf_(3, 4) static void add_error(ParseState *st, unsigned line, const char *fmt, ...) {
         Config *c = st->config;
         va_list ap;
@@ -158,13 +149,11 @@ _printf_(3, 4) static void add_error(ParseState *st, unsigned line, const char *
         }
         va_end(ap);
 
-        ConfigError *e = grow_array(c->errors, c->n_errors, sizeof(*e));
-        if (!e) {
+        if (!GREEDY_REALLOC(c->errors, c->n_errors + 1)) {
                 free(msg);
                 st->oom = -ENOMEM;
                 return;
         }
-        c->errors = e;
         c->errors[c->n_errors++] = (ConfigError) { .line = line, .message = msg };
         if (st->section)
                 st->section->invalid = true;
@@ -213,13 +202,11 @@ static void begin_section(ParseState *st, const char *name) {
 
         DeviceSection *old = find_section(st, name);
         unsigned old_line = old ? old->line : 0;
-        DeviceSection *s = grow_array(c->sections, c->n_sections, sizeof(*s));
-        if (!s) {
+        if (!GREEDY_REALLOC(c->sections, c->n_sections + 1)) {
                 st->oom = -ENOMEM;
                 return;
         }
-        c->sections = s;
-        s = &c->sections[c->n_sections];
+        DeviceSection *s = &c->sections[c->n_sections];
         *s = (DeviceSection) { .line = st->line, .name = strdup(name) };
         if (!s->name) {
                 st->oom = -ENOMEM;
@@ -361,24 +348,12 @@ static void parse_addresses(ParseState *st, DeviceSection *s, const char *value)
                                   pci_address_format(&a, buf), other->name, other->address_lines[e->b]);
                         continue;
                 }
-                PciAddress *arr = grow_array(s->addresses, s->n_addresses, sizeof(*arr));
-                if (!arr) {
+                if (!GREEDY_REALLOC(s->addresses, s->n_addresses + 1) ||
+                    !GREEDY_REALLOC(s->address_lines, s->n_addresses + 1) ||
+                    !GREEDY_REALLOC(s->address_domain_given, s->n_addresses + 1)) {
                         st->oom = -ENOMEM;
                         return;
                 }
-                s->addresses = arr;
-                unsigned *lines = grow_array(s->address_lines, s->n_addresses, sizeof(*lines));
-                if (!lines) {
-                        st->oom = -ENOMEM;
-                        return;
-                }
-                s->address_lines = lines;
-                bool *given = grow_array(s->address_domain_given, s->n_addresses, sizeof(*given));
-                if (!given) {
-                        st->oom = -ENOMEM;
-                        return;
-                }
-                s->address_domain_given = given;
                 if (index_add(&st->addresses, address_key(&a), (size_t) (s - c->sections), s->n_addresses) < 0) {
                         st->oom = -ENOMEM;
                         return;

@@ -11,46 +11,46 @@
 
 /* Text from the config file or the kernel goes to a terminal: a carriage return, an escape sequence or a
  * stray byte could rewrite what the admin sees. Controls (C1 ones too) and bytes that are not well-formed
- * UTF-8 are shown as \xNN. Returns the bytes S takes in the output, writing them to F (when not NULL) or
- * to BUF (when they fit in LEFT). */
-static size_t printable_next(const char **s, FILE *f, char *buf, size_t left) {
-        char esc[16];
-        uint32_t c;
-        size_t n = utf8_sequence_length(*s, &c);
-        const char *out = *s;
-        size_t len = n;
+ * UTF-8 are shown as \xNN. Takes the next character of *S and returns how it is shown: the character itself
+ * (in *S) or its escapes (in ESC), with its length in *RET_LEN. */
+static const char *printable_next(const char **s, char esc[static 16], size_t *ret_len) {
+        const char *c = *s;
+        uint32_t u;
+        size_t n = utf8_sequence_length(c, &u);
 
-        if (n == 0 || unichar_is_control(c)) {
-                size_t bytes = n ?: 1;
-                len = 0;
-                for (size_t i = 0; i < bytes; i++)
-                        len += (size_t)snprintf(esc + len, sizeof(esc) - len, "\\x%02x", (unsigned char)(*s)[i]);
-                out = esc;
-                n = bytes;
+        if (n > 0 && !unichar_is_control(u)) {
+                *s += n;
+                *ret_len = n;
+                return c;
         }
-        if (f)
-                fwrite(out, 1, len, f);
-        else if (len < left)
-                memcpy(buf, out, len);
-        else
-                return SIZE_MAX;
+        n = n ?: 1;
+        size_t len = 0;
+        for (size_t i = 0; i < n; i++)
+                len += (size_t)snprintf(esc + len, 16 - len, "\\x%02x", (unsigned char)c[i]);
         *s += n;
-        return len;
+        *ret_len = len;
+        return esc;
 }
 
 static void fput_printable(FILE *f, const char *s) {
-        while (*s)
-                (void)printable_next(&s, f, NULL, 0);
+        char esc[16];
+        size_t len;
+        while (*s) {
+                const char *shown = printable_next(&s, esc, &len);
+                fwrite(shown, 1, len, f);
+        }
 }
 
 /* S made printable into BUF, cut at a whole character or escape when it does not fit. */
 static void printable(const char *s, char *buf, size_t size) {
-        size_t used = 0;
+        char esc[16];
+        size_t used = 0, len;
         while (*s) {
-                size_t n = printable_next(&s, NULL, buf + used, size - used);
-                if (n == SIZE_MAX)
+                const char *shown = printable_next(&s, esc, &len);
+                if (len >= size - used)
                         break;
-                used += n;
+                memcpy(buf + used, shown, len);
+                used += len;
         }
         buf[used] = 0;
 }
