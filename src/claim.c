@@ -22,6 +22,16 @@ static const char *stop_reason(void) {
 }
 
 /* A device whose claim never started gets back the override it had: only a started claim leaves a hold. */
+/* What the kernel shows now, after the last write; a device that is gone is a failed claim. */
+static int read_back_driver(Run *run, DeviceReport *d, char **ret_driver) {
+        int r = pci_device_read_driver(run->root, d->name, ret_driver);
+        if (r < 0) {
+                explain(d, run, EXPLAIN_VANISHED_CLAIMING, NULL);
+                d->result = RESULT_FAILED;
+        }
+        return r;
+}
+
 static void claim_abandon(Run *run, DeviceReport *d, const char *why) {
         _cleanup_free_ char *now = NULL;
         char path[PATH_MAX];
@@ -33,12 +43,8 @@ static void claim_abandon(Run *run, DeviceReport *d, const char *why) {
                 if (r >= 0)
                         d->override_written = false;
         }
-        r = pci_device_read_driver(run->root, d->name, &now);
-        if (r < 0) {
-                explain(d, run, EXPLAIN_VANISHED_CLAIMING, NULL);
-                d->result = RESULT_FAILED;
+        if (read_back_driver(run, d, &now) < 0)
                 return;
-        }
         if (streq_ptr(now, d->wanted_driver)) {
                 /* On its driver already (or bound by the module load): nothing was left undone. */
                 explain(d, run, EXPLAIN_ON_DRIVER, NULL);
@@ -228,12 +234,8 @@ static void claim_finish(Run *run, DeviceReport *d, const DriverMove *w, const B
                 return;
         }
 
-        r = pci_device_read_driver(run->root, d->name, &now);
-        if (r < 0) {
-                explain(d, run, EXPLAIN_VANISHED_CLAIMING, NULL);
-                d->result = RESULT_FAILED;
+        if (read_back_driver(run, d, &now) < 0)
                 return;
-        }
         if (streq_ptr(now, d->wanted_driver)) {
                 d->result = RESULT_CLAIMED;
                 return;
