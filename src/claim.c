@@ -225,7 +225,6 @@ static bool claim_prepare(Run *run, DeviceReport *d, DriverMove *ret) {
 /* After the claim: the driver link is the only truth, since a write can succeed with nothing bound. */
 static void claim_finish(Run *run, DeviceReport *d, const DriverMove *w, const BoundedResult *b) {
         _cleanup_free_ char *now = NULL;
-        int r;
 
         d->usec += b->usec;
         if (b->timed_out) {
