@@ -397,9 +397,9 @@ static void claim_set_overrides(Run *run) {
         }
 }
 
-/* What is true now, and whether QEMU can use it: the group node is what it opens. */
+/* What is true now, and whether a VMM can use it: a device on its driver with no node to open is not
+ * claimed, whatever the driver link says. */
 static int claim_settle(Run *run) {
-        char path[PATH_MAX];
         int r;
 
         for (size_t i = 0; i < run->n_devices; i++) {
@@ -407,14 +407,10 @@ static int claim_settle(Run *run) {
                 r = settle(run, d);
                 if (r < 0)
                         return r;
-                if ((d->result == RESULT_CLAIMED || d->result == RESULT_ALREADY) && d->dev &&
-                    d->dev->iommu_group >= 0 &&
-                    !path_exists(root_path(path, run->root, "/dev/vfio/%d", d->dev->iommu_group)))
-                        note_add(&d->notes, SEVERITY_WARNING, NOTE_NO_GROUP_NODE,
-                                 format_alloc("/dev/vfio/%d does not exist although %s is on %s", d->dev->iommu_group,
-                                              d->name, d->wanted_driver),
-                                 strdup("check that devtmpfs is mounted on /dev"));
+                if ((d->result == RESULT_CLAIMED || d->result == RESULT_ALREADY) && !assess_interfaces(run, d))
+                        d->result = RESULT_FAILED;
         }
+        assess_iommufd(run);
         return 0;
 }
 

@@ -139,6 +139,11 @@ static const ExplainEntry table[_EXPLAIN_MAX] = {
                                           "now: @CURRENT@); it was not claimed",
                                           "load the module that provides the method (e.g. vendor-reset) before "
                                           "vfio-bind, or change reset_method in [@LABEL@]" },
+        [EXPLAIN_NO_VFIO_INTERFACE] = { REASON_NO_VFIO_INTERFACE,
+                                        "@DEVICE@ is on @WANTED@, but neither /dev/vfio/@GROUP@ nor a VFIO device "
+                                        "cdev exists: no VMM can open it",
+                                        "check that devtmpfs is mounted on /dev, and that the kernel has "
+                                        "CONFIG_VFIO_GROUP or CONFIG_VFIO_DEVICE_CDEV" },
 };
 
 /* The fields the caller passes, by name. */

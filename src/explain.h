@@ -56,6 +56,7 @@ typedef enum Explanation {
         EXPLAIN_DRIVER_MODULE_NAME,
         EXPLAIN_MODULE_NOT_LOADED_ROOT,
         EXPLAIN_RESET_METHOD_FAILED,
+        EXPLAIN_NO_VFIO_INTERFACE,
         _EXPLAIN_MAX,
 } Explanation;
 

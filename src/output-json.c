@@ -81,6 +81,24 @@ static void json_notes(FILE *f, const NoteList *l) {
         fputc(']', f);
 }
 
+/* {"path":"/dev/vfio/7","mode":"0600","uid":0,"gid":0}, or null when the node is not there. */
+static void json_vfio_node(FILE *f, const VfioNode *n) {
+        char mode[8];
+        bool first = true;
+
+        if (!n->exists) {
+                fputs("null", f);
+                return;
+        }
+        snprintf(mode, sizeof(mode), "%04o", (unsigned)n->mode);
+        fputc('{', f);
+        json_kv_str(f, "path", n->path, &first);
+        json_kv_str(f, "mode", mode, &first);
+        json_kv_int(f, "uid", (long long)n->uid, &first);
+        json_kv_int(f, "gid", (long long)n->gid, &first);
+        fputc('}', f);
+}
+
 static void json_device(FILE *f, const DeviceReport *d, Verb verb) {
         const PciDevice *dev = d->dev;
         char hex[16];
@@ -145,6 +163,18 @@ static void json_device(FILE *f, const DeviceReport *d, Verb verb) {
         }
         fputc(']', f);
         json_kv_str(f, "mounts", d->mounts, &first);
+        json_key(f, "vfio_interfaces", &first);
+        if (!d->interfaces_read)
+                fputs("null", f);
+        else {
+                bool f2 = true;
+                fputc('{', f);
+                json_key(f, "group", &f2);
+                json_vfio_node(f, &d->group_node);
+                json_key(f, "cdev", &f2);
+                json_vfio_node(f, &d->cdev_node);
+                fputc('}', f);
+        }
         json_kv_str(f, "verdict", device_verdict(d, verb), &first);
         json_kv_bool(f, "ok", device_report_ok(d), &first);
         json_kv_str(f, "reason", d->reason == REASON_NONE ? NULL : reason_to_string(d->reason), &first);
@@ -185,6 +215,11 @@ void output_json(FILE *f, const Run *run, Verb verb) {
                 json_kv_bool(f, "iommu", run->facts.iommu_enabled, &f2);
                 json_kv_bool(f, "interrupt_remapping", run->facts.interrupt_remapping, &f2);
                 json_kv_str(f, "cpu_vendor", vendor, &f2);
+                json_key(f, "iommufd", &f2);
+                if (run->iommufd_read)
+                        json_vfio_node(f, &run->iommufd);
+                else
+                        fputs("null", f);
                 fputc('}', f);
         }
 

@@ -31,6 +31,7 @@ static const char *const reason_names[_REASON_MAX] = {
         [REASON_NOT_CLAIMED] = "not-claimed",
         [REASON_NOT_VFIO_DRIVER] = "not-vfio-driver",
         [REASON_RESET_METHOD_FAILED] = "reset-method-failed",
+        [REASON_NO_VFIO_INTERFACE] = "no-vfio-interface",
 };
 
 static const char *const result_names[_RESULT_MAX] = {
@@ -46,7 +47,6 @@ static const char *const note_code_names[_NOTE_CODE_MAX] = {
         [NOTE_FORCED] = "forced",
         [NOTE_RESET_METHOD] = "reset-method",
         [NOTE_GROUP_NOT_VIABLE] = "group-not-viable",
-        [NOTE_NO_GROUP_NODE] = "no-group-node",
         [NOTE_IN_USE] = "in-use",
         [NOTE_NO_HOST_DRIVER] = "no-host-driver",
         [NOTE_STILL_CONFIGURED] = "still-configured",

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "holders.h"
 #include "host-facts.h"
 #include "macro.h"
 #include "pci-device.h"
@@ -42,6 +43,7 @@ typedef enum Reason {
         REASON_NOT_CLAIMED,
         REASON_NOT_VFIO_DRIVER,
         REASON_RESET_METHOD_FAILED,
+        REASON_NO_VFIO_INTERFACE,
         _REASON_MAX,
         _REASON_INVALID = -EINVAL,
 } Reason;
@@ -73,7 +75,6 @@ typedef enum NoteCode {
         NOTE_FORCED,
         NOTE_RESET_METHOD,
         NOTE_GROUP_NOT_VIABLE,
-        NOTE_NO_GROUP_NODE,
         NOTE_IN_USE,
         NOTE_NO_HOST_DRIVER,
         NOTE_STILL_CONFIGURED,
@@ -120,6 +121,11 @@ typedef struct DeviceReport {
         bool group_viable;
         char *group_blockers; /* "0000:01:00.1 (snd_hda_intel)" */
         char *mounts;         /* filesystems on this controller */
+        /* What a VMM can open, read once the device is on its VFIO driver: the group node and the device
+         * cdev. Either is enough; a kernel without CONFIG_VFIO_GROUP has only the cdev. */
+        bool interfaces_read;
+        VfioNode group_node;
+        VfioNode cdev_node;
         uint64_t usec;
 } DeviceReport;
 
@@ -130,6 +136,8 @@ typedef struct Run {
         DeviceReport *devices;
         size_t n_devices;
         NoteList notes; /* about the host, not one device */
+        bool iommufd_read;
+        VfioNode iommufd; /* /dev/iommu, which a VMM needs next to a device cdev */
         int lock_fd;
 } Run;
 
