@@ -47,6 +47,7 @@ static const char *const note_code_names[_NOTE_CODE_MAX] = {
         [NOTE_FORCED] = "forced",
         [NOTE_RESET_METHOD] = "reset-method",
         [NOTE_GROUP_NOT_VIABLE] = "group-not-viable",
+        [NOTE_NO_GROUP_NODE] = "no-group-node",
         [NOTE_IN_USE] = "in-use",
         [NOTE_NO_HOST_DRIVER] = "no-host-driver",
         [NOTE_STILL_CONFIGURED] = "still-configured",

@@ -75,6 +75,7 @@ typedef enum NoteCode {
         NOTE_FORCED,
         NOTE_RESET_METHOD,
         NOTE_GROUP_NOT_VIABLE,
+        NOTE_NO_GROUP_NODE, /* no longer raised (see REASON_NO_VFIO_INTERFACE): known so older state files parse */
         NOTE_IN_USE,
         NOTE_NO_HOST_DRIVER,
         NOTE_STILL_CONFIGURED,
