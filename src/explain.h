@@ -77,3 +77,12 @@ Reason explain(DeviceReport *d, const Run *run, Explanation e, const ExplainArgs
 
 /* The reason code an explanation stands for. */
 Reason explanation_reason(Explanation e);
+
+/* A kernel taint flag, bit BIT of /proc/sys/kernel/tainted: its letter and what it means, as the kernel's
+ * Documentation/admin-guide/tainted-kernels.rst lists them; '?' for a bit this version does not know. */
+typedef struct TaintFlag {
+        char letter;
+        const char *meaning;
+} TaintFlag;
+
+TaintFlag taint_flag(unsigned bit);

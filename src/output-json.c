@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "explain.h"
 #include "macro.h"
 #include "modules.h"
 #include "output.h"
@@ -185,6 +186,28 @@ static void json_device(FILE *f, const DeviceReport *d, Verb verb) {
         fputc('}', f);
 }
 
+/* [{"bit":12,"letter":"O","meaning":"..."}]: the taint flags the kernel set during this run's claim. */
+static void json_new_taint(FILE *f, const Run *run) {
+        uint64_t added = run->taint_read ? run->taint_after & ~run->taint_before : 0;
+        bool any = false;
+
+        fputc('[', f);
+        for (unsigned bit = 0; bit < 64; bit++) {
+                if (!(added & (UINT64_C(1) << bit)))
+                        continue;
+                TaintFlag t = taint_flag(bit);
+                char letter[2] = { t.letter, 0 };
+                bool first = true;
+                fputs(any ? ",{" : "{", f);
+                any = true;
+                json_kv_int(f, "bit", bit, &first);
+                json_kv_str(f, "letter", letter, &first);
+                json_kv_str(f, "meaning", t.meaning, &first);
+                fputc('}', f);
+        }
+        fputc(']', f);
+}
+
 void output_json(FILE *f, const Run *run, Verb verb) {
         bool first = true;
         size_t ok = 0, errors = 0, warnings = 0;
@@ -215,6 +238,18 @@ void output_json(FILE *f, const Run *run, Verb verb) {
                 json_kv_bool(f, "iommu", run->facts.iommu_enabled, &f2);
                 json_kv_bool(f, "interrupt_remapping", run->facts.interrupt_remapping, &f2);
                 json_kv_str(f, "cpu_vendor", vendor, &f2);
+                json_key(f, "taint_before", &f2);
+                if (run->taint_read)
+                        fprintf(f, "%llu", (unsigned long long)run->taint_before);
+                else
+                        fputs("null", f);
+                json_key(f, "taint_after", &f2);
+                if (run->taint_read)
+                        fprintf(f, "%llu", (unsigned long long)run->taint_after);
+                else
+                        fputs("null", f);
+                json_key(f, "new_taint", &f2);
+                json_new_taint(f, run);
                 json_key(f, "iommufd", &f2);
                 if (run->iommufd_read)
                         json_vfio_node(f, &run->iommufd);

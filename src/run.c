@@ -59,6 +59,7 @@ static const char *const note_code_names[_NOTE_CODE_MAX] = {
         [NOTE_VENDOR_IDS_CMDLINE] = "vendor-ids-cmdline",
         [NOTE_VENDOR_IDS_MODPROBE] = "vendor-ids-modprobe",
         [NOTE_INITRAMFS_NOTE] = "initramfs-note",
+        [NOTE_KERNEL_TAINT] = "kernel-taint",
 };
 
 const char *reason_to_string(Reason r) {

@@ -87,6 +87,7 @@ typedef enum NoteCode {
         NOTE_VENDOR_IDS_CMDLINE,
         NOTE_VENDOR_IDS_MODPROBE,
         NOTE_INITRAMFS_NOTE,
+        NOTE_KERNEL_TAINT,
         _NOTE_CODE_MAX,
         _NOTE_CODE_INVALID = -EINVAL,
 } NoteCode;
@@ -139,6 +140,9 @@ typedef struct Run {
         NoteList notes; /* about the host, not one device */
         bool iommufd_read;
         VfioNode iommufd; /* /dev/iommu, which a VMM needs next to a device cdev */
+        bool taint_read;  /* apply read the taint mask before and after its claim */
+        uint64_t taint_before;
+        uint64_t taint_after;
         int lock_fd;
 } Run;
 

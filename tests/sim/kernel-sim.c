@@ -289,6 +289,19 @@ static bool kernel_has_node(const char *root, const char *kind) {
         return !strcmp(v, kind);
 }
 
+/* add_taint(): knob kernel taint_on_bind = MASK (decimal) is ORed into proc/sys/kernel/tainted at each VFIO
+ * bind, as a kernel would that taints when driver_override binds a driver not declaring support for it. */
+static void taint_on_bind(const char *root) {
+        _cleanup_free_ char *v = NULL, *path = sim_path("%s/proc/sys/kernel/tainted", root), *cur = NULL;
+        unsigned long long mask, now = 0;
+        if (!path || sim_knob_get(root, "kernel", "taint_on_bind", &v) < 0 || !v)
+                return;
+        mask = strtoull(v, NULL, 10);
+        if (sim_read_file(path, &cur, NULL) == 0)
+                now = strtoull(cur, NULL, 10);
+        (void) sim_write_strf(path, 0444, "%llu\n", now | mask);
+}
+
 /* really_probe(): the driver's probe, then the links. */
 static int probe(const char *root, const char *drv, const char *addr, const char *dir) {
         unsigned vendor = 0, device = 0, class = 0, numvfs = 0;
@@ -329,6 +342,7 @@ static int probe(const char *root, const char *drv, const char *addr, const char
                         return r;
                 if (kernel_has_node(root, "cdev") && (r = vfio_cdev_add(root, dir)) < 0)
                         return r;
+                taint_on_bind(root);
                 if ((class >> 8) == 0x0300)
                         evict_framebuffers(root, dir);
         }

@@ -1609,7 +1609,7 @@ static int build_module_index(Builder *b) {
         }
         if ((r = sim_mkdir_p(dir, 0755)) < 0 || (r = mkfile(dir, "modules.dep", RO, "%s", dep)) < 0 ||
             (r = mkfile(dir, "modules.builtin", RO, "%s", bi)) < 0 || (r = sim_mkdir_p(ks, 0755)) < 0 ||
-            (r = mkfile(ks, "osrelease", RO, "%s\n", rel)) < 0)
+            (r = mkfile(ks, "osrelease", RO, "%s\n", rel)) < 0 || (r = mkfile(ks, "tainted", RO, "0\n")) < 0)
                 return r;
         return 0;
 }
