@@ -247,6 +247,24 @@ void assess_note_group(Run *run, DeviceReport *d, Severity sev) {
                               run_config_path(run)));
 }
 
+bool assess_interfaces(Run *run, DeviceReport *d) {
+        if (!d->dev)
+                return false;
+        vfio_interfaces_read(run->root, d->name, d->dev->iommu_group, &d->group_node, &d->cdev_node);
+        d->interfaces_read = true;
+        /* A kernel without CONFIG_VFIO_GROUP has only the cdev, one without CONFIG_VFIO_DEVICE_CDEV only the
+         * group node: either lets a VMM in. */
+        if (d->group_node.exists || d->cdev_node.exists)
+                return true;
+        explain(d, run, EXPLAIN_NO_VFIO_INTERFACE, NULL);
+        return false;
+}
+
+void assess_iommufd(Run *run) {
+        vfio_node_stat(run->root, "/dev/iommu", &run->iommufd);
+        run->iommufd_read = true;
+}
+
 static void add_host_notes(Run *run) {
         note_list_done(&run->notes);
         if (run->config && run->config->n_errors > 0)
@@ -302,8 +320,10 @@ int run_status(Run *run) {
                         continue;
                 if (streq_ptr(d->dev->driver, d->wanted_driver)) {
                         /* On its driver: earlier blockers (force, a mount) no longer matter for the verdict. */
-                        if (d->reason != REASON_ID_MISMATCH && d->reason != REASON_CONFIG_INVALID)
+                        if (d->reason != REASON_ID_MISMATCH && d->reason != REASON_CONFIG_INVALID) {
                                 explain(d, run, EXPLAIN_ON_DRIVER, NULL);
+                                (void)assess_interfaces(run, d);
+                        }
                 } else if (claimable) {
                         if (d->dev->driver)
                                 explain(d, run, EXPLAIN_HOST_DRIVER, &(ExplainArgs){ .current = d->dev->driver });
@@ -321,6 +341,7 @@ int run_status(Run *run) {
                         assess_note_group(run, d, SEVERITY_WARNING);
         }
         add_host_notes(run);
+        assess_iommufd(run);
 
         /* Who uses the claimed devices now: the first thing to know before a release or a VM start. */
         VfioHolders holders = {};

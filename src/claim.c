@@ -397,9 +397,9 @@ static void claim_set_overrides(Run *run) {
         }
 }
 
-/* What is true now, and whether QEMU can use it: the group node is what it opens. */
+/* What is true now, and whether a VMM can use it: a device on its driver with no node to open is not
+ * claimed, whatever the driver link says. */
 static int claim_settle(Run *run) {
-        char path[PATH_MAX];
         int r;
 
         for (size_t i = 0; i < run->n_devices; i++) {
@@ -407,14 +407,10 @@ static int claim_settle(Run *run) {
                 r = settle(run, d);
                 if (r < 0)
                         return r;
-                if ((d->result == RESULT_CLAIMED || d->result == RESULT_ALREADY) && d->dev &&
-                    d->dev->iommu_group >= 0 &&
-                    !path_exists(root_path(path, run->root, "/dev/vfio/%d", d->dev->iommu_group)))
-                        note_add(&d->notes, SEVERITY_WARNING, NOTE_NO_GROUP_NODE,
-                                 format_alloc("/dev/vfio/%d does not exist although %s is on %s", d->dev->iommu_group,
-                                              d->name, d->wanted_driver),
-                                 strdup("check that devtmpfs is mounted on /dev"));
+                if ((d->result == RESULT_CLAIMED || d->result == RESULT_ALREADY) && !assess_interfaces(run, d))
+                        d->result = RESULT_FAILED;
         }
+        assess_iommufd(run);
         return 0;
 }
 
@@ -428,7 +424,25 @@ static void claim_refresh_group_notes(Run *run) {
         }
 }
 
+/* One warning per taint flag the kernel set while we claimed: a kernel may taint (or refuse) when
+ * driver_override binds a driver that does not declare support for it, and a VMM vendor asks first
+ * whether the kernel is tainted. */
+static void claim_note_taint(Run *run) {
+        uint64_t added = run->taint_after & ~run->taint_before;
+
+        for (unsigned bit = 0; bit < 64; bit++) {
+                if (!(added & (UINT64_C(1) << bit)))
+                        continue;
+                TaintFlag t = taint_flag(bit);
+                note_add(&run->notes, SEVERITY_WARNING, NOTE_KERNEL_TAINT,
+                         format_alloc("the kernel became tainted while devices were claimed: flag %c (bit %u), %s",
+                                      t.letter, bit, t.meaning),
+                         strdup("see 'journalctl -k' for the message that set it"));
+        }
+}
+
 int run_apply(Run *run, bool dry_run) {
+        uint64_t taint_before = 0;
         int r;
 
         r = run_check(run);
@@ -438,6 +452,8 @@ int run_apply(Run *run, bool dry_run) {
         if (dry_run)
                 return 0;
 
+        /* A kernel without the file (or a tree without it) is told from one that did not change. */
+        bool taint_known = host_taint_read(run->root, &taint_before) >= 0;
         claim_set_overrides(run);
         r = claim_load_drivers(run);
         if (r < 0)
@@ -449,6 +465,11 @@ int run_apply(Run *run, bool dry_run) {
         if (r < 0)
                 return r;
         claim_refresh_group_notes(run);
+        if (taint_known && host_taint_read(run->root, &run->taint_after) >= 0) {
+                run->taint_before = taint_before;
+                run->taint_read = true;
+                claim_note_taint(run);
+        }
         return 0;
 }
 

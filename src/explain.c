@@ -139,6 +139,11 @@ static const ExplainEntry table[_EXPLAIN_MAX] = {
                                           "now: @CURRENT@); it was not claimed",
                                           "load the module that provides the method (e.g. vendor-reset) before "
                                           "vfio-bind, or change reset_method in [@LABEL@]" },
+        [EXPLAIN_NO_VFIO_INTERFACE] = { REASON_NO_VFIO_INTERFACE,
+                                        "@DEVICE@ is on @WANTED@, but neither /dev/vfio/@GROUP@ nor a VFIO device "
+                                        "cdev exists: no VMM can open it",
+                                        "check that devtmpfs is mounted on /dev, and that the kernel has "
+                                        "CONFIG_VFIO_GROUP or CONFIG_VFIO_DEVICE_CDEV" },
 };
 
 /* The fields the caller passes, by name. */
@@ -240,4 +245,33 @@ Reason explain(DeviceReport *d, const Run *run, Explanation e, const ExplainArgs
 
 Reason explanation_reason(Explanation e) {
         return table[e].reason;
+}
+
+static const TaintFlag taint_flags[] = {
+        [0] = { 'P', "a proprietary module was loaded" },
+        [1] = { 'F', "a module was force-loaded" },
+        [2] = { 'S', "the kernel runs on an out-of-specification system" },
+        [3] = { 'R', "a module was force-unloaded" },
+        [4] = { 'M', "the processor reported a machine check exception" },
+        [5] = { 'B', "a bad page was referenced, or unexpected page flags were seen" },
+        [6] = { 'U', "taint requested by a userspace program" },
+        [7] = { 'D', "the kernel died recently (oops or BUG)" },
+        [8] = { 'A', "an ACPI table was overridden by the user" },
+        [9] = { 'W', "the kernel issued a warning" },
+        [10] = { 'C', "a staging driver was loaded" },
+        [11] = { 'I', "a workaround for a platform firmware bug was applied" },
+        [12] = { 'O', "an externally-built (out-of-tree) module was loaded" },
+        [13] = { 'E', "an unsigned module was loaded" },
+        [14] = { 'L', "a soft lockup occurred" },
+        [15] = { 'K', "the kernel was live-patched" },
+        [16] = { 'X', "auxiliary taint, defined by the distribution" },
+        [17] = { 'T', "the kernel was built with the struct randomization plugin" },
+        [18] = { 'N', "an in-kernel test was run" },
+        [19] = { 'J', "userspace used a mutating debug operation in fwctl" },
+};
+
+TaintFlag taint_flag(unsigned bit) {
+        if (bit < ELEMENTSOF(taint_flags))
+                return taint_flags[bit];
+        return (TaintFlag){ '?', "a taint flag this version of vfio-bind does not know" };
 }

@@ -56,6 +56,7 @@ typedef enum Explanation {
         EXPLAIN_DRIVER_MODULE_NAME,
         EXPLAIN_MODULE_NOT_LOADED_ROOT,
         EXPLAIN_RESET_METHOD_FAILED,
+        EXPLAIN_NO_VFIO_INTERFACE,
         _EXPLAIN_MAX,
 } Explanation;
 
@@ -76,3 +77,12 @@ Reason explain(DeviceReport *d, const Run *run, Explanation e, const ExplainArgs
 
 /* The reason code an explanation stands for. */
 Reason explanation_reason(Explanation e);
+
+/* A kernel taint flag, bit BIT of /proc/sys/kernel/tainted: its letter and what it means, as the kernel's
+ * Documentation/admin-guide/tainted-kernels.rst lists them; '?' for a bit this version does not know. */
+typedef struct TaintFlag {
+        char letter;
+        const char *meaning;
+} TaintFlag;
+
+TaintFlag taint_flag(unsigned bit);

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <sys/stat.h>
+
 #include "holders.h"
 #include "alloc-util.h"
 #include "fileio.h"
@@ -137,4 +139,26 @@ char *vfio_holders_of(const VfioHolders *h, char nodes[][VFIO_NODE_MAX], size_t 
                         return NULL;
         }
         return TAKE_PTR(list);
+}
+
+void vfio_node_stat(const char *root, const char *path, VfioNode *ret) {
+        char full[PATH_MAX];
+        struct stat st;
+
+        *ret = (VfioNode){};
+        snprintf(ret->path, sizeof(ret->path), "%s", path);
+        if (stat(root_path(full, root, "%s", path), &st) < 0)
+                return;
+        *ret = (VfioNode){ .exists = true, .mode = st.st_mode & 07777, .uid = st.st_uid, .gid = st.st_gid };
+        snprintf(ret->path, sizeof(ret->path), "%s", path);
+}
+
+void vfio_interfaces_read(const char *root, const char *name, int group, VfioNode *ret_group, VfioNode *ret_cdev) {
+        char nodes[2][VFIO_NODE_MAX];
+        size_t n = vfio_device_nodes(root, name, group, nodes);
+
+        *ret_group = (VfioNode){};
+        *ret_cdev = (VfioNode){};
+        for (size_t k = 0; k < n; k++)
+                vfio_node_stat(root, nodes[k], strncmp(nodes[k], "/dev/vfio/devices/", 18) == 0 ? ret_cdev : ret_group);
 }

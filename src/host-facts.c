@@ -94,6 +94,22 @@ static CpuVendor read_cpu_vendor(const char *root) {
         return CPU_VENDOR_UNKNOWN;
 }
 
+int host_taint_read(const char *root, uint64_t *ret) {
+        _cleanup_free_ char *text = NULL;
+        char path[PATH_MAX], *end = NULL;
+        int r;
+
+        r = read_attr(root_path(path, root, "/proc/sys/kernel/tainted"), &text);
+        if (r < 0)
+                return r;
+        errno = 0;
+        unsigned long long v = strtoull(text, &end, 10);
+        if (errno != 0 || end == text || *end != 0 || text[0] == '-')
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}
+
 const char *iommu_enable_hint(CpuVendor v) {
         switch (v) {
         case CPU_VENDOR_INTEL:

@@ -52,5 +52,8 @@ const FramebufferRange *host_facts_framebuffer_on(const HostFacts *f, const char
 /* Is a udev daemon running (is this run late for the initramfs)? */
 bool host_udev_running(const char *root);
 
+/* The kernel's taint mask, /proc/sys/kernel/tainted. */
+int host_taint_read(const char *root, uint64_t *ret);
+
 /* The kernel option that turns the IOMMU on for this CPU vendor. */
 const char *iommu_enable_hint(CpuVendor v);

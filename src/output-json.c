@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "explain.h"
 #include "macro.h"
 #include "modules.h"
 #include "output.h"
@@ -81,6 +82,24 @@ static void json_notes(FILE *f, const NoteList *l) {
         fputc(']', f);
 }
 
+/* {"path":"/dev/vfio/7","mode":"0600","uid":0,"gid":0}, or null when the node is not there. */
+static void json_vfio_node(FILE *f, const VfioNode *n) {
+        char mode[8];
+        bool first = true;
+
+        if (!n->exists) {
+                fputs("null", f);
+                return;
+        }
+        snprintf(mode, sizeof(mode), "%04o", (unsigned)n->mode);
+        fputc('{', f);
+        json_kv_str(f, "path", n->path, &first);
+        json_kv_str(f, "mode", mode, &first);
+        json_kv_int(f, "uid", (long long)n->uid, &first);
+        json_kv_int(f, "gid", (long long)n->gid, &first);
+        fputc('}', f);
+}
+
 static void json_device(FILE *f, const DeviceReport *d, Verb verb) {
         const PciDevice *dev = d->dev;
         char hex[16];
@@ -145,6 +164,18 @@ static void json_device(FILE *f, const DeviceReport *d, Verb verb) {
         }
         fputc(']', f);
         json_kv_str(f, "mounts", d->mounts, &first);
+        json_key(f, "vfio_interfaces", &first);
+        if (!d->interfaces_read)
+                fputs("null", f);
+        else {
+                bool f2 = true;
+                fputc('{', f);
+                json_key(f, "group", &f2);
+                json_vfio_node(f, &d->group_node);
+                json_key(f, "cdev", &f2);
+                json_vfio_node(f, &d->cdev_node);
+                fputc('}', f);
+        }
         json_kv_str(f, "verdict", device_verdict(d, verb), &first);
         json_kv_bool(f, "ok", device_report_ok(d), &first);
         json_kv_str(f, "reason", d->reason == REASON_NONE ? NULL : reason_to_string(d->reason), &first);
@@ -153,6 +184,28 @@ static void json_device(FILE *f, const DeviceReport *d, Verb verb) {
         json_key(f, "notes", &first);
         json_notes(f, &d->notes);
         fputc('}', f);
+}
+
+/* [{"bit":12,"letter":"O","meaning":"..."}]: the taint flags the kernel set during this run's claim. */
+static void json_new_taint(FILE *f, const Run *run) {
+        uint64_t added = run->taint_read ? run->taint_after & ~run->taint_before : 0;
+        bool any = false;
+
+        fputc('[', f);
+        for (unsigned bit = 0; bit < 64; bit++) {
+                if (!(added & (UINT64_C(1) << bit)))
+                        continue;
+                TaintFlag t = taint_flag(bit);
+                char letter[2] = { t.letter, 0 };
+                bool first = true;
+                fputs(any ? ",{" : "{", f);
+                any = true;
+                json_kv_int(f, "bit", bit, &first);
+                json_kv_str(f, "letter", letter, &first);
+                json_kv_str(f, "meaning", t.meaning, &first);
+                fputc('}', f);
+        }
+        fputc(']', f);
 }
 
 void output_json(FILE *f, const Run *run, Verb verb) {
@@ -185,6 +238,23 @@ void output_json(FILE *f, const Run *run, Verb verb) {
                 json_kv_bool(f, "iommu", run->facts.iommu_enabled, &f2);
                 json_kv_bool(f, "interrupt_remapping", run->facts.interrupt_remapping, &f2);
                 json_kv_str(f, "cpu_vendor", vendor, &f2);
+                json_key(f, "taint_before", &f2);
+                if (run->taint_read)
+                        fprintf(f, "%llu", (unsigned long long)run->taint_before);
+                else
+                        fputs("null", f);
+                json_key(f, "taint_after", &f2);
+                if (run->taint_read)
+                        fprintf(f, "%llu", (unsigned long long)run->taint_after);
+                else
+                        fputs("null", f);
+                json_key(f, "new_taint", &f2);
+                json_new_taint(f, run);
+                json_key(f, "iommufd", &f2);
+                if (run->iommufd_read)
+                        json_vfio_node(f, &run->iommufd);
+                else
+                        fputs("null", f);
                 fputc('}', f);
         }
 

@@ -148,13 +148,35 @@ static void print_note(FILE *f, const char *message, const char *fix, Severity s
         }
 }
 
-enum { COL_LABEL, COL_ADDRESS, COL_ID, COL_CLASS, COL_BEFORE, COL_DRIVER, COL_GROUP, COL_RESET, COL_VERDICT, _COL_MAX };
+enum {
+        COL_LABEL,
+        COL_ADDRESS,
+        COL_ID,
+        COL_CLASS,
+        COL_BEFORE,
+        COL_DRIVER,
+        COL_GROUP,
+        COL_VFIO,
+        COL_RESET,
+        COL_VERDICT,
+        _COL_MAX
+};
 
 /* A table cell is short: an address, an id, a driver name, a verdict. */
 #define CELL_MAX 256
 
-static const char *const headers[_COL_MAX] = { "LABEL",  "ADDRESS", "ID",    "CLASS",  "BEFORE",
-                                               "DRIVER", "GROUP",   "RESET", "VERDICT" };
+static const char *const headers[_COL_MAX] = { "LABEL",  "ADDRESS", "ID",   "CLASS", "BEFORE",
+                                               "DRIVER", "GROUP",   "VFIO", "RESET", "VERDICT" };
+
+/* Which interfaces a VMM can open: "group+cdev", "group", "cdev", "none", or "-" when not looked at (the
+ * device is not on its VFIO driver). */
+static const char *interfaces_cell(const DeviceReport *d) {
+        if (!d->interfaces_read)
+                return "-";
+        if (d->group_node.exists && d->cdev_node.exists)
+                return "group+cdev";
+        return d->group_node.exists ? "group" : d->cdev_node.exists ? "cdev" : "none";
+}
 
 static void device_cells(const DeviceReport *d, Verb verb, char cells[_COL_MAX][CELL_MAX]) {
         const PciDevice *dev = d->dev;
@@ -169,6 +191,7 @@ static void device_cells(const DeviceReport *d, Verb verb, char cells[_COL_MAX][
                         snprintf(cells[COL_GROUP], CELL_MAX, "%d%s", dev->iommu_group, d->group_viable ? "" : "!");
                 else
                         snprintf(cells[COL_GROUP], CELL_MAX, "-");
+                snprintf(cells[COL_VFIO], CELL_MAX, "%s", interfaces_cell(d));
                 snprintf(cells[COL_RESET], CELL_MAX, "%s",
                          !dev->reset_method   ? "-"
                          : *dev->reset_method ? dev->reset_method
@@ -267,6 +290,41 @@ static void print_groups(FILE *f, const Run *run) {
         }
 }
 
+static void print_node(FILE *f, const VfioNode *n) {
+        fprintf(f, "  %s %04o %u:%u\n", n->path, (unsigned)n->mode, (unsigned)n->uid, (unsigned)n->gid);
+}
+
+/* The nodes a VMM opens and who may open them: the usual reason a VM cannot start as a non-root user. */
+static void print_interfaces(FILE *f, const Run *run) {
+        bool header = false;
+
+        for (size_t i = 0; i < run->n_devices; i++) {
+                const DeviceReport *d = &run->devices[i];
+                const VfioNode *nodes[] = { &d->group_node, &d->cdev_node };
+                for (size_t k = 0; d->interfaces_read && k < ELEMENTSOF(nodes); k++) {
+                        bool seen = false;
+                        if (!nodes[k]->exists)
+                                continue;
+                        /* Functions of one group share the group node: list it once. */
+                        for (size_t j = 0; j < i && !seen; j++)
+                                seen = run->devices[j].interfaces_read &&
+                                       streq(run->devices[j].group_node.path, nodes[k]->path);
+                        if (seen)
+                                continue;
+                        if (!header)
+                                fputs("\nVFIO nodes:\n", f);
+                        header = true;
+                        print_node(f, nodes[k]);
+                }
+        }
+        if (header && run->iommufd_read) {
+                if (run->iommufd.exists)
+                        print_node(f, &run->iommufd);
+                else
+                        fputs("  /dev/iommu absent: a device cdev is of use only with it (CONFIG_IOMMUFD)\n", f);
+        }
+}
+
 void output_text(FILE *f, const Run *run, Verb verb, bool color) {
         char summary[SUMMARY_MAX];
 
@@ -285,6 +343,7 @@ void output_text(FILE *f, const Run *run, Verb verb, bool color) {
         print_table(f, run, verb, color);
         print_details(f, run, color);
         print_groups(f, run);
+        print_interfaces(f, run);
         if (run->notes.n > 0) {
                 fputc('\n', f);
                 fprintf(f, "host:\n");

@@ -31,6 +31,14 @@ _printf_(2, 3) static int entry_field(ReportEntry *e, const char *fmt, ...) {
 }
 ANALYZER_OWNED_BY_ARRAY_END
 
+/* "/dev/vfio/7 0600 0:0", or "none": the node a VMM opens and who may open it. */
+static int node_field(ReportEntry *e, const char *field, const VfioNode *n) {
+        if (!n->exists)
+                return entry_field(e, "%s=none", field);
+        return entry_field(e, "%s=%s %04o %u:%u", field, n->path, (unsigned)n->mode, (unsigned)n->uid,
+                           (unsigned)n->gid);
+}
+
 static ReportEntry *entry_new(Report *r, int priority, const char *message_id) {
         if (!GREEDY_REALLOC(r->entries, r->n + 1))
                 return NULL;
@@ -124,6 +132,10 @@ static int add_device_entry(Report *r, const BootOutcome *outcome, const DeviceR
         if (d->dev && d->dev->iommu_group >= 0)
                 k = k ?: entry_field(e, "VFIO_BIND_IOMMU_GROUP=%d", d->dev->iommu_group);
         k = k ?: entry_field(e, "VFIO_BIND_GROUP_VIABLE=%s", d->group_viable ? "yes" : "no");
+        if (d->interfaces_read) {
+                k = k ?: node_field(e, "VFIO_BIND_GROUP_NODE", &d->group_node);
+                k = k ?: node_field(e, "VFIO_BIND_CDEV", &d->cdev_node);
+        }
         k = k ?: entry_field(e, "VFIO_BIND_REASON=%s", reason_to_string(d->reason));
         if (d->fix && !ok)
                 k = k ?: entry_field(e, "VFIO_BIND_FIX=%s", d->fix);

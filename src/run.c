@@ -31,6 +31,7 @@ static const char *const reason_names[_REASON_MAX] = {
         [REASON_NOT_CLAIMED] = "not-claimed",
         [REASON_NOT_VFIO_DRIVER] = "not-vfio-driver",
         [REASON_RESET_METHOD_FAILED] = "reset-method-failed",
+        [REASON_NO_VFIO_INTERFACE] = "no-vfio-interface",
 };
 
 static const char *const result_names[_RESULT_MAX] = {
@@ -58,6 +59,7 @@ static const char *const note_code_names[_NOTE_CODE_MAX] = {
         [NOTE_VENDOR_IDS_CMDLINE] = "vendor-ids-cmdline",
         [NOTE_VENDOR_IDS_MODPROBE] = "vendor-ids-modprobe",
         [NOTE_INITRAMFS_NOTE] = "initramfs-note",
+        [NOTE_KERNEL_TAINT] = "kernel-taint",
 };
 
 const char *reason_to_string(Reason r) {

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "holders.h"
 #include "host-facts.h"
 #include "macro.h"
 #include "pci-device.h"
@@ -42,6 +43,7 @@ typedef enum Reason {
         REASON_NOT_CLAIMED,
         REASON_NOT_VFIO_DRIVER,
         REASON_RESET_METHOD_FAILED,
+        REASON_NO_VFIO_INTERFACE,
         _REASON_MAX,
         _REASON_INVALID = -EINVAL,
 } Reason;
@@ -73,7 +75,7 @@ typedef enum NoteCode {
         NOTE_FORCED,
         NOTE_RESET_METHOD,
         NOTE_GROUP_NOT_VIABLE,
-        NOTE_NO_GROUP_NODE,
+        NOTE_NO_GROUP_NODE, /* no longer raised (see REASON_NO_VFIO_INTERFACE): known so older state files parse */
         NOTE_IN_USE,
         NOTE_NO_HOST_DRIVER,
         NOTE_STILL_CONFIGURED,
@@ -85,6 +87,7 @@ typedef enum NoteCode {
         NOTE_VENDOR_IDS_CMDLINE,
         NOTE_VENDOR_IDS_MODPROBE,
         NOTE_INITRAMFS_NOTE,
+        NOTE_KERNEL_TAINT,
         _NOTE_CODE_MAX,
         _NOTE_CODE_INVALID = -EINVAL,
 } NoteCode;
@@ -120,6 +123,11 @@ typedef struct DeviceReport {
         bool group_viable;
         char *group_blockers; /* "0000:01:00.1 (snd_hda_intel)" */
         char *mounts;         /* filesystems on this controller */
+        /* What a VMM can open, read once the device is on its VFIO driver: the group node and the device
+         * cdev. Either is enough; a kernel without CONFIG_VFIO_GROUP has only the cdev. */
+        bool interfaces_read;
+        VfioNode group_node;
+        VfioNode cdev_node;
         uint64_t usec;
 } DeviceReport;
 
@@ -130,6 +138,11 @@ typedef struct Run {
         DeviceReport *devices;
         size_t n_devices;
         NoteList notes; /* about the host, not one device */
+        bool iommufd_read;
+        VfioNode iommufd; /* /dev/iommu, which a VMM needs next to a device cdev */
+        bool taint_read;  /* apply read the taint mask before and after its claim */
+        uint64_t taint_before;
+        uint64_t taint_after;
         int lock_fd;
 } Run;
 

@@ -280,6 +280,28 @@ static void vfio_cdev_remove(const char *root, const char *dir) {
         (void) sim_rm_rf(vd);
 }
 
+/* Which VFIO user interfaces this kernel has: knob kernel vfio_nodes = group (no CONFIG_VFIO_DEVICE_CDEV),
+ * cdev (no CONFIG_VFIO_GROUP), none (no devtmpfs on /dev), both (default). */
+static bool kernel_has_node(const char *root, const char *kind) {
+        _cleanup_free_ char *v = NULL;
+        if (sim_knob_get(root, "kernel", "vfio_nodes", &v) < 0 || !v || !*v || !strcmp(v, "both"))
+                return true;
+        return !strcmp(v, kind);
+}
+
+/* add_taint(): knob kernel taint_on_bind = MASK (decimal) is ORed into proc/sys/kernel/tainted at each VFIO
+ * bind, as a kernel would that taints when driver_override binds a driver not declaring support for it. */
+static void taint_on_bind(const char *root) {
+        _cleanup_free_ char *v = NULL, *path = sim_path("%s/proc/sys/kernel/tainted", root), *cur = NULL;
+        unsigned long long mask, now = 0;
+        if (!path || sim_knob_get(root, "kernel", "taint_on_bind", &v) < 0 || !v)
+                return;
+        mask = strtoull(v, NULL, 10);
+        if (sim_read_file(path, &cur, NULL) == 0)
+                now = strtoull(cur, NULL, 10);
+        (void) sim_write_strf(path, 0444, "%llu\n", now | mask);
+}
+
 /* really_probe(): the driver's probe, then the links. */
 static int probe(const char *root, const char *drv, const char *addr, const char *dir) {
         unsigned vendor = 0, device = 0, class = 0, numvfs = 0;
@@ -316,10 +338,11 @@ static int probe(const char *root, const char *drv, const char *addr, const char
                 return r;
         (void) mkfile(dir, "enable", 0644, "1\n");
         if (sim_is_vfio_driver(drv)) {
-                if ((r = vfio_dev_nodes(root, group)) < 0)
+                if ((r = vfio_dev_nodes(root, kernel_has_node(root, "group") ? group : -1)) < 0)
                         return r;
-                if ((r = vfio_cdev_add(root, dir)) < 0)
+                if (kernel_has_node(root, "cdev") && (r = vfio_cdev_add(root, dir)) < 0)
                         return r;
+                taint_on_bind(root);
                 if ((class >> 8) == 0x0300)
                         evict_framebuffers(root, dir);
         }

@@ -722,8 +722,8 @@ static int parse_fb(Parser *p, char **tok, size_t n) {
 static int parse_knob(Parser *p, char **tok, size_t n) {
         Host *h = p->host;
         int r;
-        if (n < 3 || (!sim_is_pci_addr(tok[1]) && strncmp(tok[1], "module:", 7)))
-                return perr(p, "knob: expected TARGET (address or module:NAME) and NAME=VALUE");
+        if (n < 3 || (!sim_is_pci_addr(tok[1]) && strncmp(tok[1], "module:", 7) && strcmp(tok[1], "kernel")))
+                return perr(p, "knob: expected TARGET (address, module:NAME or kernel) and NAME=VALUE");
         for (size_t i = 2; i < n; i++) {
                 char *k = NULL, *v = NULL;
                 Knob *kn;
@@ -1609,7 +1609,7 @@ static int build_module_index(Builder *b) {
         }
         if ((r = sim_mkdir_p(dir, 0755)) < 0 || (r = mkfile(dir, "modules.dep", RO, "%s", dep)) < 0 ||
             (r = mkfile(dir, "modules.builtin", RO, "%s", bi)) < 0 || (r = sim_mkdir_p(ks, 0755)) < 0 ||
-            (r = mkfile(ks, "osrelease", RO, "%s\n", rel)) < 0)
+            (r = mkfile(ks, "osrelease", RO, "%s\n", rel)) < 0 || (r = mkfile(ks, "tainted", RO, "0\n")) < 0)
                 return r;
         return 0;
 }
