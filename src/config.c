@@ -436,10 +436,11 @@ static void handle_device(ParseState *st, DeviceSection *s, const char *name, co
                                   "driver '%s' is longer than a kernel module name can be (%d characters)", value,
                                   DRIVER_NAME_MAX);
                 else if (!driver)
-                        add_error(st, st->line,
-                                  "driver must be vfio-pci, auto or a VFIO variant driver, whose name ends in _vfio_pci "
-                                  "(e.g. mlx5_vfio_pci), got '%s'",
-                                  value);
+                        add_error(
+                                st, st->line,
+                                "driver must be vfio-pci, auto or a VFIO variant driver, whose name ends in _vfio_pci "
+                                "(e.g. mlx5_vfio_pci), got '%s'",
+                                value);
                 else if (!(s->driver = strdup(driver)))
                         st->oom = -ENOMEM;
         } else if (streq(name, "force")) {

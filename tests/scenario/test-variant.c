@@ -9,8 +9,8 @@
 #include "simtree.h"
 
 /* 00:04.0 is 1b36:000d, class 0c0330: its modalias is pci:v00001B36d0000000Dsv...bc0Csc03i30. */
-#define XHCI_EXACT "vfio_pci:v00001B36d0000000Dsv*sd*bc*sc*i*"
-#define XHCI_VENDOR "vfio_pci:v00001B36d*sv*sd*bc*sc*i*"
+#define XHCI_EXACT   "vfio_pci:v00001B36d0000000Dsv*sd*bc*sc*i*"
+#define XHCI_VENDOR  "vfio_pci:v00001B36d*sv*sd*bc*sc*i*"
 #define OTHER_DEVICE "vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i*"
 
 static void setup_host(const char *extra) {
