@@ -37,6 +37,14 @@ START_TEST(test_matching_alias_chooses_and_binds_variant) {
         ck_assert_int_eq(scenario_tool(&json, NULL, "status", "--json", NULL), 0);
         assert_contains(json, "\"wanted_driver\":\"mlx5_vfio_pci\"");
         assert_contains(json, "\"driver_choice\":\"modules.alias " XHCI_EXACT "\"");
+
+        /* The chosen variant is a VFIO driver like any other: release hands the device back. */
+        _cleanup_free_ char *status = NULL, *released = NULL, *back = NULL;
+        ck_assert_int_eq(scenario_tool(&status, NULL, "status", NULL), 0);
+        assert_contains(status, "Driver chosen (driver = auto)");
+        ck_assert_int_eq(scenario_tool(&released, NULL, "release", NULL), 0);
+        back = scenario_driver("0000:00:04.0");
+        ck_assert_str_eq(back, "xhci_hcd");
 }
 END_TEST
 
