@@ -44,6 +44,45 @@ static char *same_address_in_other_domains(const char *root, const PciDevice *de
         return list;
 }
 
+/* driver = auto: the variant driver this kernel offers for the device through its vfio_pci: aliases, as
+ * libvirt chooses one, else vfio-pci. The reason is kept for status, check and JSON, because the admin
+ * did not name the driver and has to learn which one was taken. */
+static int assess_choose_driver(Run *run, DeviceReport *d) {
+        _cleanup_free_ char *modalias = NULL, *module = NULL, *alias = NULL, *why = NULL;
+        char path[PATH_MAX];
+        int r, n;
+
+        if (!d->section || !streq_ptr(d->section->driver, AUTO_VFIO_DRIVER))
+                return 0;
+
+        r = read_attr(device_attr_path(path, run->root, d->name, "modalias"), &modalias);
+        if (r == -ENOMEM)
+                return r;
+        n = r < 0 ? r : vfio_variant_lookup(run->root, modalias, &module, &alias);
+        if (n == -ENOMEM)
+                return n;
+        if (n > 1)
+                r = asprintf(&why, "modules.alias %s (the most specific of %d matching aliases)", alias, n);
+        else if (n == 1)
+                r = asprintf(&why, "modules.alias %s", alias);
+        else if (n == 0)
+                r = asprintf(&why, "no variant driver matches; " DEFAULT_VFIO_DRIVER);
+        else
+                /* Without the index (a captured tree, a broken module tree) vfio-pci is the safe choice. */
+                r = asprintf(&why, "no modules.alias to look at (%s); " DEFAULT_VFIO_DRIVER, strerror(-n));
+        if (r < 0)
+                return -ENOMEM;
+        if (n <= 0 && !(module = strdup(DEFAULT_VFIO_DRIVER)))
+                return -ENOMEM;
+
+        free(d->chosen_driver);
+        free(d->driver_choice);
+        d->chosen_driver = TAKE_PTR(module);
+        d->driver_choice = TAKE_PTR(why);
+        d->wanted_driver = d->chosen_driver;
+        return 0;
+}
+
 /* Everything the decisions about one device need, read in one pass: the device itself, the filesystems
  * on it, and its namesakes in other PCI domains. */
 static int assess_load(Run *run, DeviceReport *d, char **ret_elsewhere) {
@@ -54,6 +93,9 @@ static int assess_load(Run *run, DeviceReport *d, char **ret_elsewhere) {
         free(d->mounts);
         d->mounts = NULL;
         r = pci_device_load(run->root, d->name, &d->dev);
+        if (r < 0)
+                return r;
+        r = assess_choose_driver(run, d);
         if (r < 0)
                 return r;
         r = storage_mounts_on(&run->facts.storage, d->name, &d->mounts);

@@ -267,6 +267,8 @@ static bool has_suffix(const char *s, const char *suffix) {
 static const char *vfio_driver_name(const char *v) {
         if (streq(v, "vfio-pci") || streq(v, "vfio_pci")) /* the module's spelling of the same driver */
                 return DEFAULT_VFIO_DRIVER;
+        if (streq(v, AUTO_VFIO_DRIVER))
+                return AUTO_VFIO_DRIVER;
         if (strlen(v) > DRIVER_NAME_MAX || !has_suffix(v, "_vfio_pci") || streq(v, "_vfio_pci"))
                 return NULL;
         for (const char *p = v; *p; p++)
@@ -434,10 +436,11 @@ static void handle_device(ParseState *st, DeviceSection *s, const char *name, co
                                   "driver '%s' is longer than a kernel module name can be (%d characters)", value,
                                   DRIVER_NAME_MAX);
                 else if (!driver)
-                        add_error(st, st->line,
-                                  "driver must be vfio-pci or a VFIO variant driver, whose name ends in _vfio_pci "
-                                  "(e.g. mlx5_vfio_pci), got '%s'",
-                                  value);
+                        add_error(
+                                st, st->line,
+                                "driver must be vfio-pci, auto or a VFIO variant driver, whose name ends in _vfio_pci "
+                                "(e.g. mlx5_vfio_pci), got '%s'",
+                                value);
                 else if (!(s->driver = strdup(driver)))
                         st->oom = -ENOMEM;
         } else if (streq(name, "force")) {

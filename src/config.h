@@ -9,6 +9,8 @@
 #include "pci-address.h"
 
 #define DEFAULT_VFIO_DRIVER "vfio-pci"
+/* driver = auto: the variant driver modules.alias offers for the device, else vfio-pci (run time). */
+#define AUTO_VFIO_DRIVER           "auto"
 #define DEFAULT_DEVICE_TIMEOUT_SEC 10
 
 /* What to do with a function whose IOMMU group would still have members on host drivers. */
@@ -29,7 +31,7 @@ typedef struct DeviceSection {
         bool has_expect;
         uint16_t expect_vendor;
         uint16_t expect_device;
-        char *driver;       /* NULL means DEFAULT_VFIO_DRIVER */
+        char *driver; /* NULL means DEFAULT_VFIO_DRIVER; AUTO_VFIO_DRIVER is chosen per device */
         bool force;
         char *reset_method; /* NULL leaves the kernel's choice alone; else names separated by single spaces */
         bool invalid;       /* a section with an error claims nothing */

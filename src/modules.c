@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/utsname.h>
 #include <syslog.h>
 
@@ -169,4 +172,61 @@ int module_load(const char *root, const char *module) {
                 sym_kmod_module_unref(mod);
         sym_kmod_unref(ctx);
         return r;
+}
+
+static size_t count_wildcards(const char *s) {
+        size_t n = 0;
+        for (; *s; s++)
+                n += *s == '*' || *s == '?';
+        return n;
+}
+
+int vfio_variant_lookup(const char *root, const char *modalias, char **ret_module, char **ret_alias) {
+        _cleanup_free_ char *release = NULL, *text = NULL, *want = NULL, *best_module = NULL, *best_alias = NULL;
+        char path[PATH_MAX];
+        size_t best_wild = SIZE_MAX;
+        int n_matches = 0, r;
+
+        /* vfio_pci: aliases describe the same ids as the device's pci: modalias. */
+        if (strncmp(modalias, "pci:", 4) != 0)
+                return -EINVAL;
+        if (asprintf(&want, "vfio_%s", modalias) < 0)
+                return -ENOMEM;
+
+        release = module_release(root);
+        if (!release)
+                return -ENOENT;
+        r = read_full_file(root_path(path, root, "/lib/modules/%s/modules.alias", release), &text, NULL);
+        if (r < 0)
+                return r;
+
+        char *save = NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *keyword, *pattern, *module, *save_words = NULL;
+                keyword = strtok_r(line, " \t", &save_words);
+                pattern = strtok_r(NULL, " \t", &save_words);
+                module = strtok_r(NULL, " \t", &save_words);
+                if (!keyword || !pattern || !module || !streq(keyword, "alias") ||
+                    strncmp(pattern, "vfio_pci:", 9) != 0)
+                        continue;
+                if (fnmatch(pattern, want, 0) != 0)
+                        continue;
+                n_matches++;
+                size_t wild = count_wildcards(pattern);
+                if (best_module && (wild > best_wild || (wild == best_wild && strcmp(module, best_module) >= 0)))
+                        continue;
+                free(best_module);
+                free(best_alias);
+                best_module = strdup(module);
+                best_alias = strdup(pattern);
+                if (!best_module || !best_alias)
+                        return -ENOMEM;
+                best_wild = wild;
+        }
+
+        if (ret_module)
+                *ret_module = TAKE_PTR(best_module);
+        if (ret_alias)
+                *ret_alias = TAKE_PTR(best_alias);
+        return n_matches;
 }

@@ -36,3 +36,10 @@ int module_load(const char *root, const char *module);
  * it among vfio_pci_core's holders, or modules.dep among its dependencies)? 1 yes, 0 no, -EADDRNOTAVAIL
  * for "vfio_pci" (the module's name, not the driver's), -ENOENT when this kernel has no such driver. */
 int vfio_driver_check(const char *root, const char *driver);
+
+/* The VFIO variant driver this kernel offers for a device, chosen as libvirt chooses: every modules.alias
+ * line "alias vfio_pci:PATTERN MODULE" whose pattern (with * wildcards) matches the device's modalias
+ * (its "pci:v..." read as "vfio_pci:v..."). The most specific pattern (fewest wildcards) wins, a tie goes
+ * to the first module name alphabetically. Returns how many aliases matched (0: none, the caller keeps
+ * vfio-pci), -ENOENT when this kernel has no modules.alias to look at. */
+int vfio_variant_lookup(const char *root, const char *modalias, char **ret_module, char **ret_alias);

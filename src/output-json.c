@@ -144,6 +144,8 @@ static void json_device(FILE *f, const DeviceReport *d, Verb verb) {
                 }
         }
         json_kv_str(f, "wanted_driver", d->wanted_driver, &first);
+        if (d->driver_choice)
+                json_kv_str(f, "driver_choice", d->driver_choice, &first);
         if (verb == VERB_APPLY || verb == VERB_RELEASE || verb == VERB_BOOT) {
                 json_kv_str(f, "driver_before", d->driver_before, &first);
                 json_kv_str(f, "result", result_to_string(d->result), &first);

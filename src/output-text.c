@@ -290,6 +290,25 @@ static void print_groups(FILE *f, const Run *run) {
         }
 }
 
+/* driver = auto: the admin did not name the driver, so say which one was taken and why. */
+static void print_driver_choices(FILE *f, const Run *run) {
+        bool header = false;
+
+        for (size_t i = 0; i < run->n_devices; i++) {
+                const DeviceReport *d = &run->devices[i];
+                if (!d->driver_choice)
+                        continue;
+                if (!header)
+                        fputs("\nDriver chosen (driver = auto):\n", f);
+                header = true;
+                fprintf(f, "  %s ", d->name);
+                fput_printable(f, d->wanted_driver);
+                fputs(": ", f);
+                fput_printable(f, d->driver_choice);
+                fputc('\n', f);
+        }
+}
+
 static void print_node(FILE *f, const VfioNode *n) {
         fprintf(f, "  %s %04o %u:%u\n", n->path, (unsigned)n->mode, (unsigned)n->uid, (unsigned)n->gid);
 }
@@ -343,6 +362,7 @@ void output_text(FILE *f, const Run *run, Verb verb, bool color) {
         print_table(f, run, verb, color);
         print_details(f, run, color);
         print_groups(f, run);
+        print_driver_choices(f, run);
         print_interfaces(f, run);
         if (run->notes.n > 0) {
                 fputc('\n', f);

@@ -227,6 +227,8 @@ void device_report_done(DeviceReport *d) {
         pci_device_free(d->dev);
         free(d->driver_before);
         free(d->override_before);
+        free(d->chosen_driver);
+        free(d->driver_choice);
         free(d->message);
         free(d->fix);
         free(d->group_blockers);

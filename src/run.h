@@ -110,6 +110,9 @@ typedef struct DeviceReport {
         bool sibling; /* added by functions = all */
         bool domain_given;
         const char *wanted_driver;
+        /* driver = auto: the driver chosen for this device (WANTED_DRIVER points here) and why. */
+        char *chosen_driver;
+        char *driver_choice;
         PciDevice *dev; /* NULL when there is no device at that address */
         char *driver_before;
         bool override_written; /* this run set driver_override; OVERRIDE_BEFORE is what it was */

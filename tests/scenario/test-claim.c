@@ -400,7 +400,7 @@ START_TEST(test_driver_that_is_not_vfio_is_refused) {
         _cleanup_free_ char *check = NULL, *out = NULL, *host = NULL, *variant = NULL;
         scenario_write_config("[usb]\naddress = 00:04.0\ndriver = snd_hda_intel\n");
         ck_assert_int_eq(scenario_tool(&check, NULL, "check", NULL), 2);
-        assert_contains(check, "driver must be vfio-pci or a VFIO variant driver");
+        assert_contains(check, "driver must be vfio-pci, auto or a VFIO variant driver");
         ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 2);
         ck_assert_int_eq(sim_log_count(scenario_root, "write"), 0);
 

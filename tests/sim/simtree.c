@@ -62,6 +62,12 @@ typedef struct Driver {
         int line;
 } Driver;
 
+/* A modules.alias line: "alias PATTERN MODULE". */
+typedef struct Alias {
+        char *pattern, *module;
+        int line;
+} Alias;
+
 typedef struct Module {
         char *name, *state, *deps;
         int line;
@@ -102,6 +108,7 @@ typedef struct Host {
         ARRAY(Fb, fbs);
         ARRAY(Knob, knobs);
         ARRAY(char *, mounts);
+        ARRAY(Alias, aliases);
 } Host;
 
 #define GROW(h, n)                                                                          \
@@ -160,6 +167,11 @@ static void host_free(Host *h) {
         }
         for (size_t i = 0; i < h->n_mounts; i++)
                 free(h->mounts[i]);
+        for (size_t i = 0; i < h->n_aliases; i++) {
+                free(h->aliases[i].pattern);
+                free(h->aliases[i].module);
+        }
+        free(h->aliases);
         free(h->devs);
         free(h->drvs);
         free(h->mods);
@@ -542,6 +554,22 @@ static int parse_driver(Parser *p, char **tok, size_t n) {
         return 0;
 }
 
+static int parse_alias(Parser *p, char **tok, size_t n) {
+        Host *h = p->host;
+        Alias *a;
+        int r;
+        if (n != 3 || strchr(tok[2], '='))
+                return perr(p, "alias: expected PATTERN MODULE");
+        r = GROW(h, aliases);
+        if (r < 0)
+                return r;
+        a = &h->aliases[h->n_aliases - 1];
+        a->line = p->line;
+        a->pattern = strdup(tok[1]);
+        a->module = normalize_module(tok[2]);
+        return a->pattern && a->module ? 0 : -ENOMEM;
+}
+
 static int parse_module(Parser *p, char **tok, size_t n) {
         Host *h = p->host;
         Module *m;
@@ -837,6 +865,8 @@ static int parse_description(Host *h, const char *text) {
                         r = parse_driver(&p, tok, n);
                 else if (!strcmp(tok[0], "module"))
                         r = parse_module(&p, tok, n);
+                else if (!strcmp(tok[0], "alias"))
+                        r = parse_alias(&p, tok, n);
                 else if (!strcmp(tok[0], "block"))
                         r = parse_block(&p, tok, n, false);
                 else if (!strcmp(tok[0], "part"))
@@ -851,6 +881,29 @@ static int parse_description(Host *h, const char *text) {
                         fprintf(stderr, "%s:%d: out of memory\n", h->desc_name, p.line);
                 if (r < 0)
                         return r;
+        }
+
+        /* A VFIO variant module registers one PCI driver under its own name, matching no ids: it binds
+         * only through driver_override. Give each aliased module that driver unless one is declared. */
+        for (size_t i = 0; i < h->n_aliases; i++) {
+                const Alias *a = &h->aliases[i];
+                bool has_driver = false;
+                for (size_t j = 0; j < h->n_drvs && !has_driver; j++)
+                        has_driver = !strcmp(h->drvs[j].module, a->module);
+                if (!has_driver && !find_module(h, a->module)) {
+                        p.line = a->line;
+                        return perr(&p, "alias names undeclared module %s", a->module);
+                }
+                if (has_driver || strncmp(a->pattern, "vfio_pci:", 9))
+                        continue;
+                r = GROW(h, drvs);
+                if (r < 0)
+                        return r;
+                h->drvs[h->n_drvs - 1].name = strdup(a->module);
+                h->drvs[h->n_drvs - 1].module = strdup(a->module);
+                h->drvs[h->n_drvs - 1].line = a->line;
+                if (!h->drvs[h->n_drvs - 1].name || !h->drvs[h->n_drvs - 1].module)
+                        return -ENOMEM;
         }
 
         /* Every driver's module exists; undeclared ones are plainly loaded. */
@@ -1607,6 +1660,23 @@ static int build_module_index(Builder *b) {
                 }
                 qd = stpcpy(qd, "\n");
         }
+        /* modules.alias: what modprobe and libvirt match device modaliases against. */
+        size_t acap = 1;
+        for (size_t i = 0; i < h->n_aliases; i++)
+                acap += strlen(h->aliases[i].pattern) + strlen(h->aliases[i].module) + 8;
+        _cleanup_free_ char *al = malloc(acap);
+        if (!al)
+                return -ENOMEM;
+        char *qa = al;
+        *qa = '\0';
+        for (size_t i = 0; i < h->n_aliases; i++) {
+                const Module *m = find_module(h, h->aliases[i].module);
+                if (m && !strcmp(m->state, "missing"))
+                        continue;
+                qa += sprintf(qa, "alias %s %s\n", h->aliases[i].pattern, h->aliases[i].module);
+        }
+        if ((r = sim_mkdir_p(dir, 0755)) < 0 || (r = mkfile(dir, "modules.alias", RO, "%s", al)) < 0)
+                return r;
         if ((r = sim_mkdir_p(dir, 0755)) < 0 || (r = mkfile(dir, "modules.dep", RO, "%s", dep)) < 0 ||
             (r = mkfile(dir, "modules.builtin", RO, "%s", bi)) < 0 || (r = sim_mkdir_p(ks, 0755)) < 0 ||
             (r = mkfile(ks, "osrelease", RO, "%s\n", rel)) < 0 || (r = mkfile(ks, "tainted", RO, "0\n")) < 0)

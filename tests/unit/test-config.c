@@ -474,11 +474,24 @@ START_TEST(test_driver_only_vfio) {
                                            "[f]\naddress = 06:00.0\ndriver = vfio-pci\n");
         ck_assert_str_eq(device_section_driver(&c->sections[0]), "vfio-pci");
         ck_assert_str_eq(device_section_driver(&c->sections[1]), "mlx5_vfio_pci");
-        assert_error(c, 9, "driver must be vfio-pci or a VFIO variant driver");
+        assert_error(c, 9, "driver must be vfio-pci, auto or a VFIO variant driver");
         assert_error(c, 12, "got 'vfio_pci_core'");
         assert_error(c, 15, "got 'Evil_vfio_pci'");
         ck_assert_str_eq(device_section_driver(&c->sections[5]), "vfio-pci");
         ck_assert_uint_eq(c->n_errors, 3);
+}
+END_TEST
+
+/* auto is kept as written: the driver is chosen per device at run time, from modules.alias. Only the exact
+ * lower-case word means it. */
+START_TEST(test_driver_auto) {
+        _cleanup_config_ Config *c = parse("[a]\naddress = 01:00.0\ndriver = auto\n"
+                                           "[b]\naddress = 02:00.0\ndriver = Auto\n"
+                                           "[c]\naddress = 03:00.0\n");
+        ck_assert_str_eq(device_section_driver(&c->sections[0]), AUTO_VFIO_DRIVER);
+        assert_error(c, 6, "got 'Auto'");
+        ck_assert_str_eq(device_section_driver(&c->sections[2]), DEFAULT_VFIO_DRIVER);
+        ck_assert_uint_eq(c->n_errors, 1);
 }
 END_TEST
 
@@ -494,6 +507,7 @@ int main(void) {
         tcase_add_test(tc, test_minimal_syntax);
         tcase_add_test(tc, test_global_and_lists);
         tcase_add_test(tc, test_every_error_reported);
+        tcase_add_test(tc, test_driver_auto);
         tcase_add_test(tc, test_duplicate_key_and_overlong);
         tcase_add_test(tc, test_long_lines_and_comments);
         tcase_add_test(tc, test_indented_lines_are_not_continuations);
