@@ -30,10 +30,13 @@ usec=$(systemctl show -P ExecMainStartTimestampMonotonic systemd-udevd.service)
 echo "time udev $(awk -v u="$usec" 'BEGIN { printf "%.6f", u / 1e6 }')"
 usec=$(systemctl show -P ActiveEnterTimestampMonotonic multi-user.target)
 echo "time multi_user $(awk -v u="$usec" 'BEGIN { printf "%.6f", u / 1e6 }')"
-# Binds, from the driver core's debug messages (dyndbg="file drivers/base/dd.c +p").
+# Binds, from the driver core's debug messages (dyndbg="file drivers/base/dd.c +p"). Linux 6.1 names
+# the device in the message ("driver_bound: bound to device '0000:01:00.0'"); 6.12 puts it in the
+# prefix only ("vfio-pci 0000:01:00.0: driver: 'vfio-pci': driver_bound: bound to device").
 for d in /sys/bus/pci/devices/*; do
     bdf=${d##*/}
-    t=$(grep -E "driver_bound: .*$bdf|bound device $bdf" <<<"$dm" | head -n1 | ts)
+    t=$(grep -E "driver_bound: .*$bdf|\] [^ ]+ $bdf: .*driver_bound: bound to device|bound device $bdf" <<<"$dm" |
+        head -n1 | ts)
     echo "time bind:$bdf ${t:--}"
 done
 
