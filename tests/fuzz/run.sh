@@ -37,7 +37,7 @@ echo "work directory: $work" >&2
 cflags=(-g -O1 -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$src")
 "$CC" "${cflags[@]}" -o "$work/fuzz-config" "$here/fuzz-config.c" \
-    "$src/config.c" "$src/pci-address.c" "$src/fileio.c" "$src/utf8.c"
+    "$src/config.c" "$src/pci-address.c" "$src/fileio.c" "$src/utf8.c" "$src/alloc-util.c" "$src/string-util.c"
 "$CC" "${cflags[@]}" -o "$work/fuzz-pci-address" "$here/fuzz-pci-address.c" "$src/pci-address.c" "$src/fileio.c"
 
 # -jobs=1 runs the target in one worker, which logs to fuzz-0.log in the working directory.
