@@ -9,6 +9,7 @@
 #include "dlopen-libs.h"
 #include "engine.h"
 #include "host-facts.h"
+#include "initramfs-modules.h"
 #include "macro.h"
 #include "output.h"
 #include "storage.h"
@@ -28,6 +29,7 @@ typedef struct Options {
         bool dry_run;
         bool quiet;
         const char *stage;
+        const char *kernel; /* modules: the release an initramfs is built for; NULL the running one */
         unsigned budget_sec; /* 0: none given */
         char **addresses;    /* point into argv */
         size_t n_addresses;
@@ -51,6 +53,8 @@ static void help(FILE *f) {
               "  boot --stage=STAGE    what the initramfs (STAGE=initramfs) and the boot unit (STAGE=root) run\n"
               "  storage               list the PCI functions holding mounted filesystems (for initramfs hooks)\n"
               "  libraries             list the libraries loaded at run time and where from (for initramfs hooks)\n"
+              "  modules [--kernel=VERSION]  list the kernel modules the initramfs needs for the configured\n"
+              "                        devices, with the reason (for initramfs hooks)\n"
               "\n"
               "Options:\n"
               "  --config FILE   read FILE instead of " CONFIG_FILE "\n"
@@ -74,7 +78,7 @@ static int parse_verb(const char *s, Verb *ret) {
         } verbs[] = {
                 { "apply", VERB_APPLY },         { "check", VERB_CHECK }, { "status", VERB_STATUS },
                 { "release", VERB_RELEASE },     { "boot", VERB_BOOT },   { "storage", VERB_STORAGE },
-                { "libraries", VERB_LIBRARIES },
+                { "libraries", VERB_LIBRARIES }, { "modules", VERB_MODULES },
         };
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(s, verbs[i].name)) {
@@ -109,6 +113,10 @@ static int check_options(const Options *o) {
                 fprintf(stderr, "vfio-bind: --stage goes with boot\n");
                 return -EINVAL;
         }
+        if (o->kernel && o->verb != VERB_MODULES) {
+                fprintf(stderr, "vfio-bind: --kernel goes with modules\n");
+                return -EINVAL;
+        }
         if (o->verb == VERB_BOOT && (!o->stage || stage_from_string(o->stage) < 0)) {
                 fprintf(stderr, "vfio-bind: boot needs --stage=initramfs or --stage=root\n");
                 return -EINVAL;
@@ -125,7 +133,7 @@ static int check_options(const Options *o) {
 
 /* Returns 1 to continue, 0 to exit successfully (help, version), negative on a usage error. */
 static int parse_argv(int argc, char **argv, Options *o) {
-        enum { ARG_CONFIG = 0x100, ARG_ROOT, ARG_JSON, ARG_DRY_RUN, ARG_STAGE, ARG_VERSION, ARG_TIME_BUDGET };
+        enum { ARG_CONFIG = 0x100, ARG_ROOT, ARG_JSON, ARG_DRY_RUN, ARG_STAGE, ARG_VERSION, ARG_TIME_BUDGET, ARG_KERNEL };
         static const struct option options[] = {
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "root", required_argument, NULL, ARG_ROOT },
@@ -133,6 +141,7 @@ static int parse_argv(int argc, char **argv, Options *o) {
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "stage", required_argument, NULL, ARG_STAGE },
                 { "time-budget", required_argument, NULL, ARG_TIME_BUDGET },
+                { "kernel", required_argument, NULL, ARG_KERNEL },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -188,6 +197,15 @@ static int parse_argv(int argc, char **argv, Options *o) {
                         o->budget_sec = (unsigned)v;
                         break;
                 }
+                case ARG_KERNEL:
+                        /* A release names a directory below /lib/modules: one plain component. */
+                        if (!*optarg || strchr(optarg, '/') || streq(optarg, ".") || streq(optarg, "..")) {
+                                fprintf(stderr, "vfio-bind: --kernel takes a kernel release such as "
+                                                "6.1.0-28-amd64, got '%s'\n", optarg);
+                                return -EINVAL;
+                        }
+                        o->kernel = optarg;
+                        break;
                 case 'q':
                         o->quiet = true;
                         break;
@@ -292,6 +310,29 @@ static int list_storage(const char *root) {
         return EXIT_ALL_OK;
 }
 
+/* For the initramfs hooks: one "MODULE REASON" line per module the early stage needs. An invalid section
+ * adds nothing (it claims nothing), and neither does a missing file; the hook only adds modules. */
+static int list_initramfs_modules(const Options *o, const char *root, const char *config_path) {
+        _cleanup_config_ Config *config = NULL;
+        _cleanup_(initramfs_modules_done) InitramfsModules modules = {};
+        int r;
+
+        r = config_load(config_path, &config);
+        if (r >= 0)
+                r = initramfs_modules_collect(root, config, o->kernel, &modules);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: cannot list the modules for the initramfs: %s\n", strerror(-r));
+                return EXIT_DEVICE_PROBLEM;
+        }
+        for (size_t i = 0; i < modules.n; i++)
+                printf("%s %s\n", modules.items[i].module, modules.items[i].reason);
+        if (fflush(stdout) != 0) {
+                fprintf(stderr, "vfio-bind: cannot write the module list: %m\n");
+                return EXIT_DEVICE_PROBLEM;
+        }
+        return EXIT_ALL_OK;
+}
+
 /* No configuration file: nothing is configured, which is no error. */
 static int report_unconfigured(const Options *o, const char *root, Config *config) {
         if (o->json) {
@@ -334,6 +375,8 @@ int main(int argc, char **argv) {
         if (o.verb == VERB_APPLY || o.verb == VERB_RELEASE || o.verb == VERB_BOOT)
                 (void)run_stop_on_signals();
 
+        if (o.verb == VERB_MODULES)
+                return list_initramfs_modules(&o, root, config_path);
         if (o.verb == VERB_STORAGE)
                 return list_storage(root);
         if (o.verb == VERB_LIBRARIES)

@@ -182,6 +182,11 @@ static size_t count_wildcards(const char *s) {
 }
 
 int vfio_variant_lookup(const char *root, const char *modalias, char **ret_module, char **ret_alias) {
+        return vfio_variant_lookup_for(root, NULL, modalias, ret_module, ret_alias);
+}
+
+int vfio_variant_lookup_for(const char *root, const char *kernel_release, const char *modalias, char **ret_module,
+                            char **ret_alias) {
         _cleanup_free_ char *release = NULL, *text = NULL, *want = NULL, *best_module = NULL, *best_alias = NULL;
         char path[PATH_MAX];
         size_t best_wild = SIZE_MAX;
@@ -193,9 +198,9 @@ int vfio_variant_lookup(const char *root, const char *modalias, char **ret_modul
         if (asprintf(&want, "vfio_%s", modalias) < 0)
                 return -ENOMEM;
 
-        release = module_release(root);
+        release = kernel_release ? strdup(kernel_release) : module_release(root);
         if (!release)
-                return -ENOENT;
+                return kernel_release ? -ENOMEM : -ENOENT;
         r = read_full_file(root_path(path, root, "/lib/modules/%s/modules.alias", release), &text, NULL);
         if (r < 0)
                 return r;

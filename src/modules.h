@@ -43,3 +43,6 @@ int vfio_driver_check(const char *root, const char *driver);
  * to the first module name alphabetically. Returns how many aliases matched (0: none, the caller keeps
  * vfio-pci), -ENOENT when this kernel has no modules.alias to look at. */
 int vfio_variant_lookup(const char *root, const char *modalias, char **ret_module, char **ret_alias);
+/* The same for the kernel KERNEL_RELEASE (NULL: the running one), whose modules an initramfs is built for. */
+int vfio_variant_lookup_for(const char *root, const char *kernel_release, const char *modalias, char **ret_module,
+                            char **ret_alias);

@@ -96,6 +96,18 @@ ensure_tools() {
     done
 }
 
+# The configuration names a VFIO variant driver ($STANDIN_VARIANT) that the hooks must pack. Debian's
+# 6.1 kernel has no variant driver at all, so the kernel layer gets a stand-in under that name: a copy of
+# pcspkr, which exports nothing and depends on nothing, so it adds no symbol or dependency of its own.
+STANDIN_VARIANT=standin_vfio_pci
+add_standin_variant() {
+    local moddir=$1 src
+    src=$(find "$moddir/kernel" -name 'pcspkr.ko*' | head -n1)
+    [ -n "$src" ] || { log "no pcspkr module to make the stand-in variant driver from"; return 1; }
+    mkdir -p "$moddir/extra"
+    cp "$src" "$moddir/extra/$STANDIN_VARIANT.ko${src##*.ko}"
+}
+
 # Fetch a Debian kernel image package through the machine's apt
 # configuration, unpack its modules into the cache and run depmod there.
 # Sets KVER and KLAYER (a tree with usr/lib/modules/$KVER and
@@ -136,6 +148,7 @@ prepare_kernel() {
         cp "$CACHE/$KVER/x/boot/config-$KVER" "$KLAYER/boot/" ||
             { log "$pkg has no boot/config-$KVER"; exit 1; }
         rm -rf "$CACHE/$KVER/x" "$CACHE/$KVER/dl"
+        add_standin_variant "$KLAYER/usr/lib/modules/$KVER" || exit 1
         depmod -b "$KLAYER/usr" "$KVER"
         touch "$CACHE/$KVER/ready"
     ) 9>"$CACHE/.kernel.lock" || die "could not prepare kernel modules for $pkg"
@@ -166,6 +179,7 @@ stage_product() {
 [gpu]
 address = 0000:01:00.0
 CONF
+    printf '\n[nic]\naddress = 0000:02:00.0\ndriver = %s\n' "$STANDIN_VARIANT" >>"$STAGE$CONFIG_FILE"
 }
 
 # run_in_root CMD...: run CMD in a private mount namespace in which the
@@ -288,8 +302,9 @@ assert_runs_in_image() {
     rm -rf "${root:?}$tree"
 }
 
-# assert_modules LISTING: vfio, vfio_pci, vfio_iommu_type1 and vfio_pci_core
-# (when this kernel has it as a module) are in the image.
+# assert_modules LISTING: vfio, vfio_pci, vfio_iommu_type1, vfio_pci_core
+# (when this kernel has it as a module) and the configured variant driver
+# are in the image.
 assert_modules() {
     local m re
     for m in vfio vfio_pci vfio_iommu_type1 vfio_pci_core; do
@@ -301,4 +316,6 @@ assert_modules() {
         re="/${m//_/[-_]}\.ko(\.(xz|zst|gz))?( |$)"
         assert_listed "$1" "$re" "module $m is in the image"
     done
+    assert_listed "$1" "/$STANDIN_VARIANT\.ko(\.(xz|zst|gz))?( |\$)" \
+        "the variant driver the configuration names ($STANDIN_VARIANT) is in the image"
 }

@@ -3,6 +3,7 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "macro.h"
 #include "scenario.h"
@@ -86,6 +87,41 @@ START_TEST(test_two_matches_choose_the_more_specific) {
 }
 END_TEST
 
+
+/* The initramfs hooks pack what `modules` lists: the VFIO modules, and the variant driver = auto would
+ * choose for the kernel the image is built for. An image built for a kernel without the alias index falls
+ * back to vfio-pci, which is always listed. */
+START_TEST(test_modules_lists_the_chosen_variant_for_the_initramfs) {
+        _cleanup_free_ char *out = NULL, *other = NULL, *err = NULL;
+        setup_host("module mlx5_vfio_pci state=loadable deps=vfio_pci_core,vfio\n"
+                   "alias " XHCI_EXACT " mlx5_vfio_pci\n");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "modules", NULL), 0);
+        assert_contains(out, "vfio VFIO core\n");
+        assert_contains(out, "vfio_iommu_type1 ");
+        assert_contains(out, "vfio_pci default VFIO driver\n");
+        assert_contains(out, "mlx5_vfio_pci [usb] driver = auto: 0000:00:04.0 matches " XHCI_EXACT "\n");
+
+        ck_assert_int_eq(scenario_tool(&other, NULL, "modules", "--kernel=9.9.9-other", NULL), 0);
+        assert_contains(other, "vfio_pci default VFIO driver\n");
+        ck_assert_ptr_null(strstr(other, "mlx5_vfio_pci"));
+
+        ck_assert_int_eq(scenario_tool(&err, NULL, "modules", "--kernel=../../etc", NULL), 2);
+}
+END_TEST
+
+/* A driver named in the configuration is packed as its module, whatever the device. */
+START_TEST(test_modules_lists_an_explicit_variant) {
+        _cleanup_free_ char *out = NULL;
+        setup_host("module virtio_vfio_pci state=loadable deps=vfio_pci_core,vfio\n");
+        scenario_write_config("[usb]\naddress = 00:04.0\ndriver = virtio_vfio_pci\n\n"
+                              "[broken]\naddress = 00:99.9.9\ndriver = zzz_vfio_pci\n");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "modules", NULL), 0);
+        assert_contains(out, "virtio_vfio_pci [usb] driver = virtio_vfio_pci\n");
+        /* An invalid section claims nothing, so it needs nothing in the image. */
+        ck_assert_ptr_null(strstr(out, "zzz_vfio_pci"));
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("variant");
         TCase *tc = tcase_create("variant");
@@ -94,6 +130,8 @@ int main(void) {
         tcase_add_test(tc, test_matching_alias_chooses_and_binds_variant);
         tcase_add_test(tc, test_no_alias_falls_back_to_vfio_pci);
         tcase_add_test(tc, test_two_matches_choose_the_more_specific);
+        tcase_add_test(tc, test_modules_lists_the_chosen_variant_for_the_initramfs);
+        tcase_add_test(tc, test_modules_lists_an_explicit_variant);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
 }
