@@ -387,5 +387,24 @@ echo "results:"
 printf '  %s\n' "${results[@]}"
 echo "wall times:"
 printf '  %s\n' "${timings[@]}"
+# One row per boot: the wall time of the boot (QEMU start to power-off), and on the guest's kernel clock
+# when multi-user.target was reached and when the last function that ended on a VFIO driver was bound to it
+# (what a VM waits for). "-" where no function ended on a VFIO driver (kill switch, refusals).
+echo "boots ($VM_SUITE guest; seconds; kernel clock from kernel start):"
+printf '  %-22s %8s %12s %16s  %s\n' scenario boot multi-user "on VFIO driver" "functions on a VFIO driver"
+for o in "$out_dir"/*.out; do
+    [[ -s $o ]] || continue
+    tag=$(basename "$o" .out)
+    wall=$(sed -n 's/^TIMING .* boot=\([0-9.]*\)s.*/\1/p' "$out_dir/$tag.err" 2>/dev/null | head -n1)
+    awk -v tag="$tag" -v wall="${wall:--}" '
+        $1 == "dev" { for (i = 3; i <= NF; i++) if ($i ~ /^driver=/ && $i ~ /vfio/) vfio[$2] = 1 }
+        $1 == "time" && $2 == "multi_user" { mu = $3 }
+        $1 == "time" && $2 ~ /^bind:/ { b = substr($2, 6); bound[b] = $3 }
+        END {
+            last = ""; n = 0; names = ""
+            for (d in vfio) { n++; names = names " " d; if (bound[d] != "-" && (last == "" || bound[d] + 0 > last + 0)) last = bound[d] }
+            printf "  %-22s %8s %12s %16s %s\n", tag, wall, mu == "" ? "-" : mu, last == "" ? "-" : last, n ? names : " -"
+        }' "$o"
+done
 echo "suite: $(vm_elapsed "$t_suite") s"
 vm_summary
