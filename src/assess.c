@@ -201,6 +201,19 @@ static Reason assess_driver_available(Run *run, DeviceReport *d) {
         return explain(d, run, EXPLAIN_DRIVER_UNAVAILABLE, &(ExplainArgs){ .module = module });
 }
 
+/* The kernel option that keeps the framebuffer driver NAME (an /proc/iomem name) off the device. efifb and
+ * vesafb each have their own off switch; simpledrm has none, and neither has a region the firmware handed
+ * over that no driver took yet ("BOOTFB"): not creating the firmware's framebuffer device at all
+ * (sysfb_init) stops whichever driver would take it. */
+static const char *framebuffer_off_fix(const char *name) {
+        if (strstr(name, "efifb"))
+                return "add video=efifb:off (or initcall_blacklist=sysfb_init) to the kernel command line";
+        if (strstr(name, "vesafb"))
+                return "add video=vesafb:off (or initcall_blacklist=sysfb_init) to the kernel command line";
+        return "add initcall_blacklist=sysfb_init to the kernel command line (video=efifb:off does not stop "
+               "simpledrm or a framebuffer not yet taken)";
+}
+
 static void add_device_notes(Run *run, DeviceReport *d) {
         const PciDevice *dev = d->dev;
 
@@ -221,7 +234,7 @@ static void add_device_notes(Run *run, DeviceReport *d) {
                                  "firmware framebuffer '%s' lives in a BAR of %s: it keeps the memory busy, and since "
                                  "Linux 6.0 binding a VFIO driver removes it and the console with it",
                                  fb->name, d->name),
-                         strdup("add video=efifb:off (or initcall_blacklist=sysfb_init) to the kernel command line"));
+                         strdup(framebuffer_off_fix(fb->name)));
 
         if (dev->reset_method && !*dev->reset_method)
                 note_add(&d->notes, SEVERITY_WARNING, NOTE_NO_RESET,

@@ -227,9 +227,15 @@ const FramebufferRange *host_facts_framebuffer_on(const HostFacts *f, const char
                 uint64_t start, end, flags;
                 if (sscanf(line, "%" SCNx64 " %" SCNx64 " %" SCNx64, &start, &end, &flags) != 3 || end == 0)
                         continue;
+                /* /proc/iomem lists a region before the regions inside it: the last match is the innermost,
+                 * the driver's own claim ("efifb", "simpledrm") inside the firmware's "BOOTFB". The driver
+                 * is what the advice has to name. */
+                const FramebufferRange *found = NULL;
                 for (size_t i = 0; i < f->n_framebuffers; i++)
                         if (f->framebuffers[i].start >= start && f->framebuffers[i].start <= end)
-                                return &f->framebuffers[i];
+                                found = &f->framebuffers[i];
+                if (found)
+                        return found;
         }
         return NULL;
 }

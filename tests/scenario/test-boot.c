@@ -188,7 +188,30 @@ START_TEST(test_initramfs_warnings_reach_the_root_report) {
         scenario_write_file("proc/iomem", "");
         ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 0);
         assert_contains(out, "Warning: firmware framebuffer 'BOOTFB' lives in a BAR of 0000:01:00.0");
-        assert_contains(out, "Fix: add video=efifb:off");
+        assert_contains(out, "Fix: add initcall_blacklist=sysfb_init");
+}
+END_TEST
+
+/* The advice names the driver that holds the framebuffer (the innermost /proc/iomem region) and its own
+ * off switch: efifb has video=efifb:off, simpledrm only the sysfb switch. */
+START_TEST(test_framebuffer_advice_names_the_driver_holding_it) {
+        static const struct {
+                const char *iomem, *name, *fix;
+        } cases[] = {
+                { "fc000000-fc7fffff : BOOTFB\n  fc000000-fc7fffff : efifb\n", "efifb", "fix: add video=efifb:off" },
+                { "fc000000-fc7fffff : BOOTFB\n  fc000000-fc3fffff : simpledrm\n", "simpledrm",
+                  "fix: add initcall_blacklist=sysfb_init" },
+                { "fc000000-fc7fffff : vesafb\n", "vesafb", "fix: add video=vesafb:off" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *out = NULL, *want = NULL;
+                scenario_write_file("proc/iomem", cases[i].iomem);
+                ck_assert_int_eq(scenario_tool(&out, NULL, "check", NULL), 0);
+                ck_assert_int_ge(asprintf(&want, "firmware framebuffer '%s' lives in a BAR of 0000:01:00.0",
+                                          cases[i].name), 0);
+                assert_contains(out, want);
+                assert_contains(out, cases[i].fix);
+        }
 }
 END_TEST
 
@@ -420,6 +443,7 @@ int main(void) {
         tcase_add_test(tc, test_record_from_another_machine_is_not_trusted);
         tcase_add_test(tc, test_disabled_initramfs_stage_does_not_hide_the_host_driver);
         tcase_add_test(tc, test_initramfs_warnings_reach_the_root_report);
+        tcase_add_test(tc, test_framebuffer_advice_names_the_driver_holding_it);
         tcase_add_test(tc, test_root_stage_fails_visibly_on_refusal);
         tcase_add_test(tc, test_root_stage_reports_other_state_version);
         tcase_add_test(tc, test_root_stage_with_lock_held_says_not_claimed);
