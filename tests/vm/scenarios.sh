@@ -17,8 +17,10 @@
 #       "disabled" entry; also the lab's own topology checks (groups, boot VGA)
 #   D2  config A with rd.vfio_bind=0: claimed in the root stage, the report says why
 #   F   OVMF, [vga] 00:01.0 (the boot VGA, efifb on it): what happens, and what the report says
+#   F2  F with video=efifb:off, the fix the report gives: no efifb, the VGA claimed, no framebuffer
+#       warning
 #
-# Usage: scenarios.sh [--only A,BE,C,D,D2,F] [--deb FILE] [--recheck DIR] [FLAVOUR...]
+# Usage: scenarios.sh [--only A,BE,C,D,D2,F,F2] [--deb FILE] [--recheck DIR] [FLAVOUR...]
 #   --recheck DIR   no boots: run the checks again on the outputs a previous run left in DIR
 # Ends with "N passed, N failed"; exit status 0 when nothing failed.
 # Environment: VFIO_BIND_VM_RESULTS=DIR keeps the outputs and serial logs there.
@@ -32,7 +34,7 @@ while (($#)); do
     --only) only=,$2,; shift ;;
     --deb) deb=$2; shift ;;
     --recheck) recheck=$2; shift ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
     *) vm_check_flavour "$1"; flavours+=("$1") ;;
     esac
     shift
@@ -351,7 +353,26 @@ checks_f() {
     vm_check "$tag: the journal report gives the fix video=efifb:off" vm_contains "$m" "video=efifb:off"
 }
 
-declare -A sc_checks=([A]=checks_a [BE]=checks_be [C]=checks_c [D]=checks_d [D2]=checks_d2 [F]=checks_f)
+# F with the option the report gives: the kernel really keeps efifb off, the boot VGA is claimed, and the
+# report has no framebuffer to warn about (but still says the host loses its boot display).
+checks_f2() {
+    local o=$1 tag=$2 m disp
+    # The kernel's command line (which holds the option) is not a sign of efifb.
+    disp=$(vm_section "$o" display | grep -vi 'command line')
+    echo "$tag: observed: $VGA on $(drv "$o" $VGA); $(head -n1 <<<"$disp")"
+    vm_check "$tag: $VGA is the boot VGA" test "$(vm_inv_dev "$o" $VGA boot_vga)" = 1
+    vm_check "$tag: video=efifb:off kept efifb off: no efifb message in the kernel log" \
+        eval '! grep -qi efifb <<<"$disp"'
+    vm_check "$tag: no EFI framebuffer in /proc/fb" eval '! grep -qi efi <<<"$(head -n1 <<<"$disp")"'
+    vm_check "$tag: $VGA on vfio-pci" test "$(drv "$o" $VGA)" = vfio-pci
+    m=$(jf "$o" $VGA MESSAGE)
+    vm_check "$tag: the report still says $VGA is the firmware's boot display" \
+        vm_contains "$m" "is the firmware's boot display"
+    vm_check "$tag: the report warns of no framebuffer: none was there" eval '! vm_contains "$m" "firmware framebuffer"'
+}
+
+declare -A sc_checks=([A]=checks_a [BE]=checks_be [C]=checks_c [D]=checks_d [D2]=checks_d2 [F]=checks_f
+    [F2]=checks_f2)
 declare -A sc_args=(
     [A]="--config $cfg/a.conf --probe $cfg/probe-runtime.sh"
     [BE]="--config $cfg/e-initramfs.conf --post-setup $cfg/post-b.sh --probe $cfg/probe-plain.sh"
@@ -363,9 +384,10 @@ declare -A sc_args=(
     [D]="--config $cfg/a.conf --probe $cfg/probe-plain.sh --append vfio_bind=0"
     [D2]="--config $cfg/a.conf --probe $cfg/probe-plain.sh --append rd.vfio_bind=0"
     [F]="--config $cfg/f.conf --probe $cfg/probe-plain.sh --ovmf"
+    [F2]="--config $cfg/f.conf --probe $cfg/probe-plain.sh --ovmf --append video=efifb:off"
 )
 for flavour in "${flavours[@]}"; do
-    for sc in A BE C D D2 F; do
+    for sc in A BE C D D2 F F2; do
         [[ -z $only || $only == *",$sc,"* ]] || continue
         tag=$sc-$flavour
         if [[ -n $recheck ]]; then
