@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <getopt.h>
+#include <sys/stat.h>
 
 #include "alloc-util.h"
 #include "boot.h"
@@ -9,9 +10,13 @@
 #include "dlopen-libs.h"
 #include "engine.h"
 #include "host-facts.h"
+#include "lock.h"
 #include "macro.h"
+#include "metrics.h"
 #include "output.h"
+#include "state-file.h"
 #include "storage.h"
+#include "sysroot.h"
 
 /* Exit statuses are part of the interface: scripts and fleets key on them. */
 enum {
@@ -25,6 +30,7 @@ typedef struct Options {
         const char *root;
         const char *config;
         bool json;
+        bool prometheus; /* --format=prometheus */
         bool dry_run;
         bool quiet;
         const char *stage;
@@ -56,6 +62,8 @@ static void help(FILE *f) {
               "  --config FILE   read FILE instead of " CONFIG_FILE "\n"
               "  --root DIR      use DIR/sys, DIR/proc, DIR/dev, DIR/run and DIR" CONFIG_FILE "\n"
               "  --json          machine-readable output (check, status, apply, release)\n"
+              "  --format=FORMAT text (default), json (as --json), or prometheus (status: metrics for\n"
+              "                  node_exporter's textfile collector)\n"
               "  --dry-run       apply: print the plan, touch nothing\n"
               "  -q, --quiet     print nothing; the exit status tells\n"
               "  --time-budget=SECONDS  stop starting work after SECONDS and report (boot: 50)\n"
@@ -105,6 +113,10 @@ static int check_options(const Options *o) {
                 fprintf(stderr, "vfio-bind: --dry-run goes with apply\n");
                 return -EINVAL;
         }
+        if (o->prometheus && o->verb != VERB_STATUS) {
+                fprintf(stderr, "vfio-bind: --format=prometheus goes with status\n");
+                return -EINVAL;
+        }
         if (o->stage && o->verb != VERB_BOOT) {
                 fprintf(stderr, "vfio-bind: --stage goes with boot\n");
                 return -EINVAL;
@@ -125,11 +137,12 @@ static int check_options(const Options *o) {
 
 /* Returns 1 to continue, 0 to exit successfully (help, version), negative on a usage error. */
 static int parse_argv(int argc, char **argv, Options *o) {
-        enum { ARG_CONFIG = 0x100, ARG_ROOT, ARG_JSON, ARG_DRY_RUN, ARG_STAGE, ARG_VERSION, ARG_TIME_BUDGET };
+        enum { ARG_CONFIG = 0x100, ARG_ROOT, ARG_JSON, ARG_DRY_RUN, ARG_STAGE, ARG_VERSION, ARG_TIME_BUDGET, ARG_FORMAT };
         static const struct option options[] = {
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "json", no_argument, NULL, ARG_JSON },
+                { "format", required_argument, NULL, ARG_FORMAT },
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "stage", required_argument, NULL, ARG_STAGE },
                 { "time-budget", required_argument, NULL, ARG_TIME_BUDGET },
@@ -169,6 +182,15 @@ static int parse_argv(int argc, char **argv, Options *o) {
                         break;
                 case ARG_JSON:
                         o->json = true;
+                        break;
+                case ARG_FORMAT:
+                        o->json = streq(optarg, "json");
+                        o->prometheus = streq(optarg, "prometheus");
+                        if (!o->json && !o->prometheus && !streq(optarg, "text")) {
+                                fprintf(stderr, "vfio-bind: --format takes text, json or prometheus, got '%s'\n",
+                                        optarg);
+                                return -EINVAL;
+                        }
                         break;
                 case ARG_DRY_RUN:
                         o->dry_run = true;
@@ -213,12 +235,33 @@ static bool use_color(void) {
         return isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !(term && streq(term, "dumb"));
 }
 
+/* status --format=prometheus: the devices as they are now, and what this boot's records say about them. */
+static void print_metrics(const Run *run) {
+        _cleanup_state_file_ StateFile early = {}, late = {};
+        _cleanup_metrics_context_ MetricsContext m = {};
+        char path[PATH_MAX];
+        struct stat st;
+        uint64_t report_usec = 0;
+        bool have_early, have_late;
+
+        have_early = state_file_read(root_path(path, run->root, STATE_FILE_INITRAMFS), &early) >= 0;
+        have_late = state_file_read(root_path(path, run->root, STATE_FILE_ROOT), &late) >= 0;
+        /* The root stage writes its record right after its report: the record's time is the report's. */
+        if (have_late && stat(path, &st) >= 0)
+                report_usec = (uint64_t)st.st_mtim.tv_sec * 1000000 + (uint64_t)st.st_mtim.tv_nsec / 1000;
+        if (metrics_context_from_state(run, have_early ? &early : NULL, have_late ? &late : NULL, report_usec, &m) < 0) {
+                fprintf(stderr, "vfio-bind: %s\n", strerror(ENOMEM));
+                return;
+        }
+        output_prometheus(stdout, run, &m);
+}
+
 static int run_verb(const Options *o, const char *root, Config *config) {
         _cleanup_run_ Run run = { .lock_fd = -1 };
         int r, status;
 
         /* Before the table and on its stream: 'vfio-bind check | less' must show them, in that order. */
-        if (!o->quiet && !o->json)
+        if (!o->quiet && !o->json && !o->prometheus)
                 output_config_errors(stdout, config);
 
         r = run_init(&run, root, config, 0);
@@ -259,7 +302,9 @@ static int run_verb(const Options *o, const char *root, Config *config) {
         }
 
         if (!o->quiet) {
-                if (o->json)
+                if (o->prometheus)
+                        print_metrics(&run);
+                else if (o->json)
                         output_json(stdout, &run, o->verb);
                 else
                         output_text(stdout, &run, o->verb, use_color());
@@ -352,7 +397,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "vfio-bind: cannot read %s: %s\n", config_path, strerror(ENOENT));
                 return EXIT_USAGE_OR_CONFIG;
         }
-        if (config->missing && o.verb != VERB_RELEASE)
+        if (config->missing && o.verb != VERB_RELEASE && !o.prometheus)
                 return report_unconfigured(&o, root, config);
         return run_verb(&o, root, config);
 }
