@@ -7,14 +7,17 @@
 #   A   [gpu] 01:00.0 functions=all: both functions claimed in the initramfs before udev, no
 #       host driver ever bound them, /dev/vfio/GROUP, the journal report (also via -u); then at
 #       run time release (back to bochs-drm / snd_hda_intel) and apply (back to vfio-pci), with
-#       status --json agreeing with sysfs after each step
+#       status --json agreeing with sysfs after each step; the VM stack (probes/vmstack.sh): the
+#       VM starters ordered after vfio-bind.service, the metrics, the Proxmox and libvirt guards
+#       letting the VM start, and a nested QEMU realizing both functions as vfio-pci devices
 #   BE  [gpu] 01:00.0 only: 01:00.1 stays on snd_hda_intel and the report names it (group not
 #       viable); and /etc/vfio-bind.conf edited after the initramfs was built (a [global] timeout
 #       removed): the report says the initramfs is stale, with the flavour's rebuild command
 #   C   [gpu] 01:00.0 expect=10de:2684 and [disk] 00:05.0 (the root disk's controller): both
 #       left alone, error entries id-mismatch / holds-filesystem, boot completes
 #   D   config A with vfio_bind=0: nothing claimed, host drivers bound in the initramfs, one
-#       "disabled" entry; also the lab's own topology checks (groups, boot VGA)
+#       "disabled" entry; also the lab's own topology checks (groups, boot VGA); the VM stack:
+#       both guards refuse with vfio-bind's message, the nested QEMU fails with its own error
 #   D2  config A with rd.vfio_bind=0: claimed in the root stage, the report says why
 #   F   OVMF, [vga] 00:01.0 (the boot VGA, efifb on it): what happens, and what the report says
 #
