@@ -331,8 +331,8 @@ checks_vmstack() {
         vm_check "$tag: nested QEMU with both functions as vfio-pci exits 0 after quit" grep -qx 'rc=0' <<<"$sec"
         vm_check "$tag: QMP query-pci lists hostdev0 as 1234:1111 (the GPU function)" \
             test "$(jq -r '[.return[].devices[] | select(.qdev_id == "hostdev0") | "\(.id.vendor):\(.id.device)"] | join(" ")' <<<"$pci" 2>/dev/null)" = 4660:4369
-        vm_check "$tag: QMP query-pci lists hostdev1 as 8086:293e (the audio function)" \
-            test "$(jq -r '[.return[].devices[] | select(.qdev_id == "hostdev1") | "\(.id.vendor):\(.id.device)"] | join(" ")' <<<"$pci" 2>/dev/null)" = 32902:10558
+        vm_check "$tag: QMP query-pci lists hostdev1 as 8086:2668 (the audio function, intel-hda)" \
+            test "$(jq -r '[.return[].devices[] | select(.qdev_id == "hostdev1") | "\(.id.vendor):\(.id.device)"] | join(" ")' <<<"$pci" 2>/dev/null)" = 32902:9832
     else
         sec=$(vm_section "$o" guard-proxmox)
         echo "$tag: the Proxmox hookscript said:"
