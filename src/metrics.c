@@ -81,8 +81,9 @@ static void family(FILE *f, const char *name, const char *type, const char *help
         fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void device_labels(FILE *f, const DeviceReport *d) {
-        fputs("{address=", f);
+/* A sample's name and the labels every device sample has; the caller adds its own and closes the brace. */
+static void device_labels(FILE *f, const char *metric, const DeviceReport *d) {
+        fprintf(f, "%s{address=", metric);
         label_value(f, d->name);
         fputs(",label=", f);
         label_value(f, device_report_label(d));
@@ -103,7 +104,7 @@ void output_prometheus(FILE *f, const Run *run, const MetricsContext *m) {
         for (size_t i = 0; i < run->n_devices; i++) {
                 const DeviceReport *d = &run->devices[i];
                 const char *driver = d->dev ? d->dev->driver : NULL;
-                device_labels(f, d);
+                device_labels(f, "vfio_bind_device_on_vfio", d);
                 fputs(",driver=", f);
                 label_value(f, driver);
                 fprintf(f, "} %d\n", driver_is_vfio(driver));
@@ -114,7 +115,7 @@ void output_prometheus(FILE *f, const Run *run, const MetricsContext *m) {
                "can open the group.");
         for (size_t i = 0; i < run->n_devices; i++) {
                 const DeviceReport *d = &run->devices[i];
-                device_labels(f, d);
+                device_labels(f, "vfio_bind_device_group_viable", d);
                 fprintf(f, "} %d\n", d->dev && d->dev->iommu_group >= 0 && d->group_viable);
         }
 
@@ -122,7 +123,7 @@ void output_prometheus(FILE *f, const Run *run, const MetricsContext *m) {
                "The stage that put the function on its VFIO driver: initramfs, root (the boot unit), later (after "
                "boot) or none (not on it now); always 1.");
         for (size_t i = 0; i < run->n_devices; i++) {
-                device_labels(f, &run->devices[i]);
+                device_labels(f, "vfio_bind_device_claimed_stage", &run->devices[i]);
                 fputs(",stage=", f);
                 label_value(f, claim_stage_to_string(m && m->stages ? m->stages[i] : CLAIM_STAGE_NONE));
                 fputs("} 1\n", f);
@@ -133,7 +134,7 @@ void output_prometheus(FILE *f, const Run *run, const MetricsContext *m) {
                "status --json' (none: no problem); always 1.");
         for (size_t i = 0; i < run->n_devices; i++) {
                 const DeviceReport *d = &run->devices[i];
-                device_labels(f, d);
+                device_labels(f, "vfio_bind_device_reason", d);
                 fputs(",reason=", f);
                 label_value(f, reason_to_string(d->reason));
                 fputs("} 1\n", f);
@@ -143,7 +144,7 @@ void output_prometheus(FILE *f, const Run *run, const MetricsContext *m) {
                "1 when the function is where it should be, as the exit status of 'vfio-bind status' counts it.");
         for (size_t i = 0; i < run->n_devices; i++) {
                 const DeviceReport *d = &run->devices[i];
-                device_labels(f, d);
+                device_labels(f, "vfio_bind_device_ok", d);
                 fprintf(f, "} %d\n", device_report_ok(d));
         }
 

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "alloc-util.h"
 #include "fileio.h"
@@ -339,7 +340,9 @@ int vm_list_add_libvirt_xml(VmList *l, const char *root, const char *domain, con
         Vm *vm = add_vm(l, VM_KIND_LIBVIRT, domain, path);
         if (!vm)
                 return -ENOMEM;
-        vm->autostart = path_exists(root_path(autostart, root, "%s/%s.xml", LIBVIRT_AUTOSTART, domain)) > 0;
+        /* The link's own presence: its absolute target names the host's /etc, not the one under --root. */
+        struct stat st;
+        vm->autostart = lstat(root_path(autostart, root, "%s/%s.xml", LIBVIRT_AUTOSTART, domain), &st) >= 0;
         DomainParse p = { .list = l, .vm = vm, .path = path };
         r = xml_parse(xml, size, domain_start, domain_end, &p, &line, &error);
         if (r == -EBADMSG && error)
