@@ -37,6 +37,8 @@ _printf_(4, 5) static int add_problem(VmList *l, const char *path, unsigned line
         return 0;
 }
 
+/* The strings belong to the list's new element, freed by vm_list_done(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static Vm *add_vm(VmList *l, VmKind kind, const char *id, const char *path) {
         if (!GREEDY_REALLOC(l->vms, l->n + 1))
                 return NULL;
@@ -50,6 +52,7 @@ static Vm *add_vm(VmList *l, VmKind kind, const char *id, const char *path) {
         l->n++;
         return vm;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 static int add_device(Vm *vm, const PciAddress *a, const char *origin, unsigned line, bool managed) {
         char name[PCI_ADDRESS_MAX];
@@ -356,6 +359,8 @@ static int compare_names(const void *a, const void *b) {
         return strverscmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* NAMES owns its strings: they are freed at the end, whichever way the loop ends. */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int scan_dir(VmList *l, const char *root, const char *dir, const char *suffix, VmKind kind) {
         _cleanup_closedir_ DIR *d = NULL;
         _cleanup_free_ char **names = NULL;
@@ -371,15 +376,15 @@ static int scan_dir(VmList *l, const char *root, const char *dir, const char *su
                 size_t len = strlen(de->d_name), slen = strlen(suffix);
                 if (de->d_name[0] == '.' || len <= slen || !streq(de->d_name + len - slen, suffix))
                         continue;
-                if (!GREEDY_REALLOC(names, n + 1))
-                        return -ENOMEM;
-                names[n] = strndup(de->d_name, len - slen);
-                if (!names[n])
-                        return -ENOMEM;
+                if (!GREEDY_REALLOC(names, n + 1) || !(names[n] = strndup(de->d_name, len - slen))) {
+                        r = -ENOMEM;
+                        break;
+                }
                 n++;
         }
         /* Findings in a stable order: by name. */
-        qsort(names, n, sizeof(char *), compare_names);
+        if (n > 0)
+                qsort(names, n, sizeof(char *), compare_names);
         for (size_t i = 0; i < n && r >= 0; i++) {
                 if (kind == VM_KIND_PROXMOX) {
                         r = vm_list_add_proxmox(l, root, names[i]);
@@ -404,6 +409,7 @@ static int scan_dir(VmList *l, const char *root, const char *dir, const char *su
                 free(names[i]);
         return r;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 int vm_list_load(const char *root, VmList *ret) {
         VmList l = {};
