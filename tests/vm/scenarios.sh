@@ -71,6 +71,10 @@ cat >"$cfg/a.conf" <<'CONF'
 address = 0000:01:00.0
 functions = all
 CONF
+{
+    printf '# and the metrics for node_exporter, written by the boot unit\n[global]\nmetrics_dir = /var/lib/prometheus/node-exporter\n\n'
+    cat "$cfg/a.conf"
+} >"$cfg/a-metrics.conf"
 cat >"$cfg/b.conf" <<'CONF'
 # only the GPU function: its HDMI audio stays with the host
 [gpu]
@@ -126,7 +130,7 @@ for u in pve-guests.service libvirt-guests.service libvirtd.service virtqemud.se
         "$u" >"$root/etc/systemd/system/$u"
     ln -sf "../$u" "$root/etc/systemd/system/multi-user.target.wants/$u"
 done
-mkdir -p "$root/etc/pve/qemu-server" "$root/etc/libvirt/qemu"
+mkdir -p "$root/etc/pve/qemu-server" "$root/etc/libvirt/qemu" "$root/var/lib/prometheus/node-exporter"
 printf 'boot: order=scsi0\ncores: 2\nhostpci0: 0000:01:00,pcie=1\nmachine: q35\nmemory: 2048\nname: passthrough\nonboot: 1\n' \
     >"$root/etc/pve/qemu-server/100.conf"
 cat >"$root/etc/libvirt/qemu/passthrough.xml" <<'XML'
@@ -315,6 +319,11 @@ checks_vmstack() {
             eval '[[ $start =~ ^[1-9][0-9]*$ ]] && ((start >= bind_active))'
     done
 
+    sec=$(vm_section "$o" metrics-file)
+    vm_check "$tag: the boot unit wrote the metrics file, mode 644" grep -qx 'mode=644' <<<"$sec"
+    vm_check "$tag: ... with $GPU's state ($claimed)" \
+        grep -q "^vfio_bind_device_on_vfio{address=\"$GPU\",label=\"gpu\",driver=\"[^\"]*\"} $claimed\$" <<<"$sec"
+    vm_check "$tag: ... and the boot report's time" grep -q '^vfio_bind_boot_report_timestamp_seconds [1-9]' <<<"$sec"
     sec=$(vm_section "$o" metrics)
     for b in $GPU $AUDIO; do
         vm_check "$tag: metrics: $b on_vfio $claimed" \
@@ -451,14 +460,14 @@ checks_f() {
 
 declare -A sc_checks=([A]=checks_a [BE]=checks_be [C]=checks_c [D]=checks_d [D2]=checks_d2 [F]=checks_f)
 declare -A sc_args=(
-    [A]="--config $cfg/a.conf --setup $cfg/setup-vmstack.sh --probe $cfg/probe-runtime.sh"
+    [A]="--config $cfg/a-metrics.conf --setup $cfg/setup-vmstack.sh --probe $cfg/probe-runtime.sh"
     [BE]="--config $cfg/e-initramfs.conf --post-setup $cfg/post-b.sh --probe $cfg/probe-plain.sh"
     # When the root disk goes missing, dracut gives up on the device after rd.timeout (20 s here)
     # and then sits in systemd's emergency shell (rd.emergency=poweroff does not apply to it) until
     # the boot's time limit; initramfs-tools panics after its rootdelay (panic=-1 reboots, QEMU
     # exits). The limit stays the default one: a slow machine must never fail a good boot.
     [C]="--config $cfg/c.conf --probe $cfg/probe-plain.sh --append rd.timeout=20"
-    [D]="--config $cfg/a.conf --setup $cfg/setup-vmstack.sh --probe $cfg/probe-vmstack.sh --append vfio_bind=0"
+    [D]="--config $cfg/a-metrics.conf --setup $cfg/setup-vmstack.sh --probe $cfg/probe-vmstack.sh --append vfio_bind=0"
     [D2]="--config $cfg/a.conf --probe $cfg/probe-plain.sh --append rd.vfio_bind=0"
     [F]="--config $cfg/f.conf --probe $cfg/probe-plain.sh --ovmf"
 )

@@ -3,6 +3,7 @@
 #   ordering        for vfio-bind.service and each stub VM unit (setup-vmstack.sh installs them):
 #                   "UNIT After=... DropIns=... active=USEC start=USEC", start and activation as
 #                   CLOCK_MONOTONIC timestamps of this boot
+#   metrics-file    "mode=NNN" and the metrics file the boot unit wrote (metrics_dir)
 #   metrics         vfio-bind status --format=prometheus, then "rc=N"
 #   guard-proxmox   the Proxmox hookscript for VM 100 (a fake /etc/pve from setup-vmstack.sh) at
 #                   pre-start: its output, then "rc=N"
@@ -24,6 +25,9 @@ for u in vfio-bind.service pve-guests.service libvirt-guests.service libvirtd.se
         "start=$(systemctl show -P InactiveExitTimestampMonotonic "$u")"
 done
 
+section metrics-file
+f=/var/lib/prometheus/node-exporter/vfio-bind.prom
+[[ -e $f ]] && echo "mode=$(stat -c %a "$f")" && cat "$f"
 section metrics
 vfio-bind status --format=prometheus 2>&1
 echo "rc=$?"
