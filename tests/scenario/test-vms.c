@@ -405,6 +405,23 @@ START_TEST(test_metrics_without_boot_and_bad_usage) {
 }
 END_TEST
 
+START_TEST(test_guard_usage_and_its_own_trouble) {
+        _cleanup_free_ char *e1 = NULL, *e2 = NULL, *e3 = NULL;
+        ck_assert_int_eq(scenario_tool(NULL, &e1, "guard", "proxmox", "100", NULL), 2);
+        assert_contains(e1, "guard takes 'proxmox VMID PHASE' or 'libvirt DOMAIN OPERATION SUB-OPERATION [EXTRA]'");
+        /* A VM whose configuration cannot be read is not stopped by the guard: it says so and steps aside. */
+        scenario_write_config(pair_config);
+        ck_assert_int_eq(scenario_tool(NULL, &e2, "guard", "proxmox", "999", "pre-start", NULL), 0);
+        assert_contains(e2, "vfio-bind: warning: cannot read the configuration of Proxmox VM 999, not checking it");
+        /* Nor is one by a configuration vfio-bind itself cannot parse. */
+        scenario_write_file("etc/pve/qemu-server/100.conf", win11_conf);
+        scenario_write_config("[global]\nnonviable_group = maybe\n[gpu]\naddress = 01:00.0\n");
+        ck_assert_int_eq(scenario_tool(NULL, &e3, "guard", "proxmox", "100", "pre-start", NULL), 1);
+        /* ... but the devices themselves are still checked: they are not on a VFIO driver. */
+        assert_contains(e3, "0000:01:00.0 (hostpci0) is on bochs-drm, not on a VFIO driver");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("vms");
         TCase *tc = tcase_create("vms");
@@ -424,6 +441,7 @@ int main(void) {
         tcase_add_test(tc, test_guard_refuses_missing_device_and_warns_about_reset);
         tcase_add_test(tc, test_libvirt_hook_prepare_begin);
         tcase_add_test(tc, test_libvirt_autostart_links);
+        tcase_add_test(tc, test_guard_usage_and_its_own_trouble);
         tcase_add_test(tc, test_boot_writes_metrics_file);
         tcase_add_test(tc, test_metrics_without_boot_and_bad_usage);
         suite_add_tcase(s, tc);
