@@ -13,6 +13,7 @@
 #include "journal.h"
 #include "lock.h"
 #include "macro.h"
+#include "metrics.h"
 #include "output.h"
 #include "report.h"
 #include "stage.h"
@@ -103,6 +104,33 @@ static void send_report(const char *root, Stage stage, const Report *report) {
                 (void)kmsg_send_report(root, report, KMSG_REPORT_LINES);
 }
 
+/* The metrics file for node_exporter's textfile collector, when [global] metrics_dir asks for one. Its
+ * stages come from the outcome just reported, so file and journal tell the same story. */
+static void write_metrics(const Run *run, const BootOutcome *outcome) {
+        _cleanup_metrics_context_ MetricsContext m = {};
+        const char *dir = run->config->metrics_dir;
+        int r;
+
+        m.stages = calloc(run->n_devices ?: 1, sizeof(ClaimStage));
+        if (!m.stages) {
+                fprintf(stderr, "vfio-bind: cannot write the metrics: %s\n", strerror(ENOMEM));
+                return;
+        }
+        for (size_t i = 0; i < run->n_devices; i++) {
+                const PciDevice *dev = run->devices[i].dev;
+                if (!dev || !driver_is_vfio(dev->driver))
+                        m.stages[i] = CLAIM_STAGE_NONE;
+                else
+                        m.stages[i] = outcome->devices[i].claimed_in == STAGE_INITRAMFS ? CLAIM_STAGE_INITRAMFS
+                                                                                       : CLAIM_STAGE_ROOT;
+        }
+        m.boot_report_usec = realtime_usec();
+        r = metrics_write_dir(run->root, dir, run, &m);
+        if (r < 0)
+                fprintf(stderr, "vfio-bind: cannot write %s/%s (metrics_dir in [global]): %s\n", dir, METRICS_FILE,
+                        strerror(-r));
+}
+
 static int report_run(const Run *run, const BootContext *ctx) {
         _cleanup_boot_outcome_ BootOutcome outcome = {};
         _cleanup_report_ Report report = {};
@@ -115,7 +143,23 @@ static int report_run(const Run *run, const BootContext *ctx) {
         if (r < 0)
                 return r;
         send_report(run->root, ctx->stage, &report);
+        if (ctx->stage == STAGE_ROOT && run->config->metrics_dir)
+                write_metrics(run, &outcome);
         return 0;
+}
+
+/* The root stage's record: status reads it to tell which stage claimed a device, and when boot reported. */
+static void write_root_state(const char *root, const Run *run, bool disabled, uint64_t usec) {
+        char path[PATH_MAX];
+        int dir_fd, r;
+
+        dir_fd = run_dir_open(root);
+        r = dir_fd < 0 ? dir_fd : state_file_write_at(dir_fd, "root.state", run, STAGE_ROOT, disabled, usec);
+        if (dir_fd >= 0)
+                close(dir_fd);
+        if (r < 0)
+                fprintf(stderr, "vfio-bind: cannot write %s: %s\n", root_path(path, root, STATE_FILE_ROOT),
+                        strerror(-r));
 }
 
 static void claim(Run *run, const Config *config) {
@@ -187,8 +231,10 @@ int boot_stage(const char *root, const char *config_path, Stage stage) {
                         fprintf(stderr, "vfio-bind: cannot write %s: %s\n", path, strerror(-r));
                 if (initramfs_disabled && !disabled)
                         ctx.initramfs = INITRAMFS_DISABLED;
-        } else
+        } else {
                 read_initramfs_state(root, config, &early, &ctx);
+                write_root_state(root, &run, disabled, now_usec() - start);
+        }
 
         r = report_run(&run, &ctx);
         if (r < 0)

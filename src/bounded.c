@@ -27,6 +27,12 @@ uint64_t now_usec(void) {
         return (uint64_t)ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
 }
 
+uint64_t realtime_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
 static void write_all(int fd, const char *buf, size_t len) {
         while (len > 0) {
                 ssize_t n = write(fd, buf, len);

@@ -46,6 +46,8 @@ int bounded_run_each(BoundedItemWork work, size_t n, void *userdata, unsigned ti
                      BoundedResult *ret);
 
 uint64_t now_usec(void);
+/* Wall-clock time, for timestamps others read (metrics); never for measuring durations. */
+uint64_t realtime_usec(void);
 
 /* The whole run's limits: systemd kills a unit that overruns TimeoutStartSec=, and SIGTERM asks it to stop.
  * Either way no new work starts, the current step finishes (or is given up at its own limit) and the run

@@ -26,6 +26,7 @@ enum {
         KEY_RESET_METHOD = 1u << 5,
         KEY_GROUP_POLICY = 1u << 6,
         KEY_TIMEOUT = 1u << 7,
+        KEY_METRICS_DIR = 1u << 8,
 };
 
 /* Open addressing over 64-bit keys; A and B say where the key was seen (section, address or line). */
@@ -400,8 +401,22 @@ static void handle_global(ParseState *st, const char *name, const char *value) {
                         add_error(st, st->line, "timeout must be a number of seconds from 1 to 600, got '%s'", value);
                 else
                         c->timeout_sec = t;
+        } else if (streq(name, "metrics_dir")) {
+                if (!mark_key(st, &st->global_keys, KEY_METRICS_DIR, name))
+                        return;
+                /* Relative to what? The boot unit's working directory is no place for a collector to look. */
+                size_t n = strlen(value);
+                if (value[0] != '/' || strstr(value, "/../") || (n >= 3 && streq(value + n - 3, "/.."))) {
+                        add_error(st, st->line, "metrics_dir must be an absolute path without '..', got '%s'", value);
+                        return;
+                }
+                free(c->metrics_dir);
+                c->metrics_dir = strdup(value);
+                if (!c->metrics_dir)
+                        st->oom = -ENOMEM;
         } else
-                add_error(st, st->line, "unknown key '%s' in [global]; known keys: nonviable_group, timeout", name);
+                add_error(st, st->line,
+                          "unknown key '%s' in [global]; known keys: nonviable_group, timeout, metrics_dir", name);
 }
 
 static void handle_device(ParseState *st, DeviceSection *s, const char *name, const char *value) {
@@ -959,6 +974,7 @@ Config *config_free(Config *c) {
                 free(c->errors[i].message);
         free(c->sections);
         free(c->errors);
+        free(c->metrics_dir);
         free(c->path);
         free(c);
         return NULL;

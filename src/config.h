@@ -48,6 +48,7 @@ typedef struct Config {
         bool missing; /* no file: nothing to do */
         GroupPolicy group_policy;
         unsigned timeout_sec;
+        char *metrics_dir; /* NULL: the boot unit writes no metrics file */
         DeviceSection *sections;
         size_t n_sections;
         ConfigError *errors;

@@ -247,6 +247,131 @@ Reason explanation_reason(Explanation e) {
         return table[e].reason;
 }
 
+typedef struct FindingEntry {
+        Severity severity;
+        NoteCode code;
+        const char *message;
+        const char *fix; /* NULL: none */
+} FindingEntry;
+
+#define IN_USE_ERROR "QEMU's \"device is in use\""
+
+static const FindingEntry findings[_FINDING_MAX] = {
+        [FINDING_VM_CONFIG_UNREADABLE] = { SEVERITY_WARNING, NOTE_VM_CONFIG_UNREADABLE, "@FILE@:@LINE@: @DETAIL@",
+                                           "correct it; until then the VM is checked without what it names" },
+        [FINDING_VM_DEVICE_NOT_CLAIMED] = { SEVERITY_WARNING, NOTE_VM_DEVICE_NOT_CLAIMED,
+                                            "@VM@ passes @DEVICE@ (@ORIGIN@ in @FILE@), but @CONFIG@ does not claim "
+                                            "it at boot: it leaves its host driver only when the VM starts, late, "
+                                            "or the start fails with " IN_USE_ERROR,
+                                            "add it to @CONFIG@ ([@SUGGEST@] address = @DEVICE@), then run "
+                                            "'vfio-bind apply'" },
+        [FINDING_VM_PARTIAL_GROUP] = { SEVERITY_WARNING, NOTE_VM_PARTIAL_GROUP,
+                                       "@VM@ passes @DEVICE@ but not @MEMBERS@ of its IOMMU group @GROUP@: the VM "
+                                       "starts only while they stay on a VFIO driver, and no other VM can have them",
+                                       "pass the whole group to @VM@ (add @MEMBERS@), or make sure no VM and no host "
+                                       "driver uses @MEMBERS@" },
+        [FINDING_VM_GROUP_SPLIT] = { SEVERITY_WARNING, NOTE_VM_GROUP_SPLIT,
+                                     "IOMMU group @GROUP@ is split between VMs: @VM@ passes @DEVICE@ and @OTHER@ "
+                                     "passes @DETAIL@; a group belongs to one VM at a time, so whichever starts "
+                                     "second fails with " IN_USE_ERROR,
+                                     "pass the whole group to one VM, or move a card to a slot with its own IOMMU "
+                                     "group" },
+        [FINDING_VM_AUTOSTART_SHARED] = { SEVERITY_WARNING, NOTE_VM_AUTOSTART_SHARED,
+                                          "@VM@ and @OTHER@ both pass @DEVICE@ and both start at boot: the second "
+                                          "to start fails with " IN_USE_ERROR,
+                                          "let only one of them start at boot ('qm set VMID --onboot 0' or "
+                                          "'virsh autostart --disable DOMAIN')" },
+        [FINDING_VM_DEVICE_UNUSED] = { SEVERITY_INFO, NOTE_VM_DEVICE_UNUSED,
+                                       "@DEVICE@ ([@LABEL@]) is claimed at boot, but no VM configuration on this "
+                                       "host passes it",
+                                       "pass it to a VM, or remove it from @CONFIG@ so that the host can use it" },
+        [FINDING_GUARD_MISSING] = { SEVERITY_ERROR, NOTE_GUARD_MISSING,
+                                    "@DEVICE@ (@ORIGIN@) does not exist on this host",
+                                    "check the address in @FILE@ with 'lspci -D': addresses change when cards "
+                                    "move and after firmware updates" },
+        [FINDING_GUARD_NOT_VFIO_CONFIGURED] = { SEVERITY_ERROR, NOTE_GUARD_NOT_VFIO,
+                                                "@DEVICE@ (@ORIGIN@) is on @CURRENT@, not on a VFIO driver, "
+                                                "although [@LABEL@] in @CONFIG@ claims it",
+                                                "run 'vfio-bind status' to see why the boot claim did not hold it, "
+                                                "then 'vfio-bind apply'" },
+        [FINDING_GUARD_NOT_VFIO] = { SEVERITY_ERROR, NOTE_GUARD_NOT_VFIO,
+                                     "@DEVICE@ (@ORIGIN@) is on @CURRENT@, not on a VFIO driver, and "
+                                     "@CONFIG@ does not claim it",
+                                     "add it to @CONFIG@ ([@SUGGEST@] address = @DEVICE@) and run 'vfio-bind "
+                                     "apply', so that it is claimed at boot before any host driver" },
+        [FINDING_GUARD_MANAGED] = { SEVERITY_WARNING, NOTE_GUARD_MANAGED,
+                                    "@DEVICE@ (@ORIGIN@) is on @CURRENT@; libvirt moves it to vfio-pci "
+                                    "itself now (managed='yes'), which fails while the host uses it",
+                                    "claim it at boot: add it to @CONFIG@ ([@SUGGEST@] address = @DEVICE@)" },
+        [FINDING_GUARD_NO_GROUP] = { SEVERITY_ERROR, NOTE_GUARD_NO_GROUP,
+                                     "@DEVICE@ (@ORIGIN@) has no IOMMU group: the IOMMU is off",
+                                     "turn on VT-d or AMD-Vi in the firmware setup, and intel_iommu=on on the "
+                                     "kernel command line for Intel CPUs" },
+        [FINDING_GUARD_GROUP_NOT_VIABLE] = { SEVERITY_ERROR, NOTE_GROUP_NOT_VIABLE,
+                                             "IOMMU group @GROUP@ of @DEVICE@ (@ORIGIN@) is not usable: "
+                                             "@MEMBERS@ stay on host drivers",
+                                             "claim them too (functions = all, or their addresses in @CONFIG@), then "
+                                             "run 'vfio-bind apply'" },
+        [FINDING_GUARD_IN_USE] = { SEVERITY_ERROR, NOTE_IN_USE, "@DEVICE@ (@ORIGIN@) is in use: @DETAIL@",
+                                   "stop the VM (or the stale QEMU) that holds it first" },
+        [FINDING_GUARD_NO_RESET] = { SEVERITY_WARNING, NOTE_NO_RESET,
+                                     "@DEVICE@ (@ORIGIN@) has no reset method: once the VM stops it may not "
+                                     "work again until the host reboots",
+                                     "check /sys/bus/pci/devices/@DEVICE@/reset_method; a vendor reset module may "
+                                     "provide one" },
+};
+
+static const char *finding_field(const FindingArgs *a, const char *name) {
+        static const struct {
+                const char *name;
+                size_t offset;
+        } fields[] = {
+                { "VM", offsetof(FindingArgs, vm) },         { "OTHER", offsetof(FindingArgs, other) },
+                { "DEVICE", offsetof(FindingArgs, device) }, { "ORIGIN", offsetof(FindingArgs, origin) },
+                { "FILE", offsetof(FindingArgs, file) },     { "LINE", offsetof(FindingArgs, line) },
+                { "GROUP", offsetof(FindingArgs, group) },   { "MEMBERS", offsetof(FindingArgs, members) },
+                { "LABEL", offsetof(FindingArgs, label) },   { "CONFIG", offsetof(FindingArgs, config) },
+                { "CURRENT", offsetof(FindingArgs, current) }, { "SUGGEST", offsetof(FindingArgs, suggest) },
+                { "DETAIL", offsetof(FindingArgs, detail) },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                if (streq(name, fields[i].name))
+                        return strna(*(const char *const *)((const char *)a + fields[i].offset));
+        return "n/a";
+}
+
+static char *expand_finding(const char *template, const FindingArgs *a) {
+        _cleanup_free_ char *out = NULL;
+
+        if (!template)
+                return NULL;
+        for (const char *p = template; *p;) {
+                const char *at = strchr(p, '@'), *end = at ? strchr(at + 1, '@') : NULL;
+                if (!end) {
+                        if (strextendf_with_separator(&out, NULL, "%s", p) < 0)
+                                return NULL;
+                        break;
+                }
+                char name[16];
+                snprintf(name, sizeof(name), "%.*s", (int)(end - at - 1), at + 1);
+                if (strextendf_with_separator(&out, NULL, "%.*s%s", (int)(at - p), p, finding_field(a, name)) < 0)
+                        return NULL;
+                p = end + 1;
+        }
+        return TAKE_PTR(out);
+}
+
+int explain_finding(NoteList *l, Finding f, const FindingArgs *a) {
+        const FindingEntry *e = &findings[f];
+        char *message = expand_finding(e->message, a), *fix = expand_finding(e->fix, a);
+        if (!message || (e->fix && !fix)) {
+                free(message);
+                free(fix);
+                return -ENOMEM;
+        }
+        return note_add(l, e->severity, e->code, message, fix);
+}
+
 static const TaintFlag taint_flags[] = {
         [0] = { 'P', "a proprietary module was loaded" },
         [1] = { 'F', "a module was force-loaded" },

@@ -86,3 +86,33 @@ typedef struct TaintFlag {
 } TaintFlag;
 
 TaintFlag taint_flag(unsigned bit);
+
+/* What the VM-configuration cross-check and the pre-start guards say: one entry per finding, with its
+ * severity and note code. Templates name @VM@, @OTHER@ (a second VM), @DEVICE@, @ORIGIN@ (the VM's
+ * config key: hostpci0, hostdev), @FILE@, @LINE@, @GROUP@, @MEMBERS@, @LABEL@, @CONFIG@, @CURRENT@,
+ * @SUGGEST@ (a section name to propose) and @DETAIL@. */
+typedef enum Finding {
+        FINDING_VM_CONFIG_UNREADABLE,
+        FINDING_VM_DEVICE_NOT_CLAIMED,
+        FINDING_VM_PARTIAL_GROUP,
+        FINDING_VM_GROUP_SPLIT,
+        FINDING_VM_AUTOSTART_SHARED,
+        FINDING_VM_DEVICE_UNUSED,
+        FINDING_GUARD_MISSING,
+        FINDING_GUARD_NOT_VFIO_CONFIGURED,
+        FINDING_GUARD_NOT_VFIO,
+        FINDING_GUARD_MANAGED,
+        FINDING_GUARD_NO_GROUP,
+        FINDING_GUARD_GROUP_NOT_VIABLE,
+        FINDING_GUARD_IN_USE,
+        FINDING_GUARD_NO_RESET,
+        _FINDING_MAX,
+} Finding;
+
+typedef struct FindingArgs {
+        const char *vm, *other, *device, *origin, *file, *line, *group, *members, *label, *config, *current,
+                *suggest, *detail;
+} FindingArgs;
+
+/* Add finding F to L, its message and fix filled from A. */
+int explain_finding(NoteList *l, Finding f, const FindingArgs *a);

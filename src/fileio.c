@@ -152,3 +152,19 @@ int read_file_lines(const char *path, LineFunc fn, void *userdata) {
         }
         return 0;
 }
+
+int write_all_fd(int fd, const char *buf, size_t len) {
+        while (len > 0) {
+                ssize_t n = write(fd, buf, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        return -EIO;
+                buf += n;
+                len -= n;
+        }
+        return 0;
+}

@@ -32,3 +32,6 @@ typedef int (*LineFunc)(char *line, void *userdata);
 int read_file_lines(const char *path, LineFunc fn, void *userdata);
 
 int path_exists(const char *path);
+
+/* All of BUF, however many writes it takes; -EIO when the file takes no more. */
+int write_all_fd(int fd, const char *buf, size_t len);

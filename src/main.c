@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <getopt.h>
+#include <sys/stat.h>
 
 #include "alloc-util.h"
 #include "boot.h"
@@ -8,11 +9,20 @@
 #include "config.h"
 #include "dlopen-libs.h"
 #include "engine.h"
+#include "explain.h"
+#include "fileio.h"
+#include "guard.h"
 #include "host-facts.h"
 #include "initramfs-modules.h"
+#include "lock.h"
 #include "macro.h"
+#include "metrics.h"
 #include "output.h"
+#include "state-file.h"
 #include "storage.h"
+#include "sysroot.h"
+#include "vm-check.h"
+#include "vm-config.h"
 
 /* Exit statuses are part of the interface: scripts and fleets key on them. */
 enum {
@@ -26,12 +36,13 @@ typedef struct Options {
         const char *root;
         const char *config;
         bool json;
+        bool prometheus; /* --format=prometheus */
         bool dry_run;
         bool quiet;
         const char *stage;
         const char *kernel; /* modules: the release an initramfs is built for; NULL the running one */
         unsigned budget_sec; /* 0: none given */
-        char **addresses;    /* point into argv */
+        char **addresses;    /* point into argv; guard: its arguments */
         size_t n_addresses;
 } Options;
 
@@ -55,11 +66,17 @@ static void help(FILE *f) {
               "  libraries             list the libraries loaded at run time and where from (for initramfs hooks)\n"
               "  modules [--kernel=VERSION]  list the kernel modules the initramfs needs for the configured\n"
               "                        devices, with the reason (for initramfs hooks)\n"
+              "  guard proxmox VMID PHASE\n"
+              "  guard libvirt DOMAIN OPERATION SUB-OPERATION [EXTRA]  (domain XML on stdin)\n"
+              "                        before a VM starts: refuse it unless every device it passes is on a\n"
+              "                        VFIO driver in a usable group that nothing else holds\n"
               "\n"
               "Options:\n"
               "  --config FILE   read FILE instead of " CONFIG_FILE "\n"
               "  --root DIR      use DIR/sys, DIR/proc, DIR/dev, DIR/run and DIR" CONFIG_FILE "\n"
               "  --json          machine-readable output (check, status, apply, release)\n"
+              "  --format=FORMAT text (default), json (as --json), or prometheus (status: metrics for\n"
+              "                  node_exporter's textfile collector)\n"
               "  --dry-run       apply: print the plan, touch nothing\n"
               "  -q, --quiet     print nothing; the exit status tells\n"
               "  --time-budget=SECONDS  stop starting work after SECONDS and report (boot: 50)\n"
@@ -78,7 +95,7 @@ static int parse_verb(const char *s, Verb *ret) {
         } verbs[] = {
                 { "apply", VERB_APPLY },         { "check", VERB_CHECK }, { "status", VERB_STATUS },
                 { "release", VERB_RELEASE },     { "boot", VERB_BOOT },   { "storage", VERB_STORAGE },
-                { "libraries", VERB_LIBRARIES }, { "modules", VERB_MODULES },
+                { "libraries", VERB_LIBRARIES }, { "modules", VERB_MODULES },  { "guard", VERB_GUARD },
         };
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(s, verbs[i].name)) {
@@ -109,6 +126,10 @@ static int check_options(const Options *o) {
                 fprintf(stderr, "vfio-bind: --dry-run goes with apply\n");
                 return -EINVAL;
         }
+        if (o->prometheus && o->verb != VERB_STATUS) {
+                fprintf(stderr, "vfio-bind: --format=prometheus goes with status\n");
+                return -EINVAL;
+        }
         if (o->stage && o->verb != VERB_BOOT) {
                 fprintf(stderr, "vfio-bind: --stage goes with boot\n");
                 return -EINVAL;
@@ -120,6 +141,16 @@ static int check_options(const Options *o) {
         if (o->verb == VERB_BOOT && (!o->stage || stage_from_string(o->stage) < 0)) {
                 fprintf(stderr, "vfio-bind: boot needs --stage=initramfs or --stage=root\n");
                 return -EINVAL;
+        }
+        if (o->verb == VERB_GUARD) {
+                bool proxmox = o->n_addresses == 3 && streq(o->addresses[0], "proxmox");
+                bool libvirt = (o->n_addresses == 4 || o->n_addresses == 5) && streq(o->addresses[0], "libvirt");
+                if (!proxmox && !libvirt) {
+                        fprintf(stderr, "vfio-bind: guard takes 'proxmox VMID PHASE' or 'libvirt DOMAIN OPERATION "
+                                        "SUB-OPERATION [EXTRA]'\n");
+                        return -EINVAL;
+                }
+                return 0;
         }
         for (size_t i = 0; i < o->n_addresses; i++) {
                 PciAddress a;
@@ -133,11 +164,13 @@ static int check_options(const Options *o) {
 
 /* Returns 1 to continue, 0 to exit successfully (help, version), negative on a usage error. */
 static int parse_argv(int argc, char **argv, Options *o) {
-        enum { ARG_CONFIG = 0x100, ARG_ROOT, ARG_JSON, ARG_DRY_RUN, ARG_STAGE, ARG_VERSION, ARG_TIME_BUDGET, ARG_KERNEL };
+        enum { ARG_CONFIG = 0x100, ARG_ROOT, ARG_JSON, ARG_DRY_RUN, ARG_STAGE, ARG_VERSION, ARG_TIME_BUDGET, ARG_KERNEL,
+               ARG_FORMAT };
         static const struct option options[] = {
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "json", no_argument, NULL, ARG_JSON },
+                { "format", required_argument, NULL, ARG_FORMAT },
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "stage", required_argument, NULL, ARG_STAGE },
                 { "time-budget", required_argument, NULL, ARG_TIME_BUDGET },
@@ -161,7 +194,7 @@ static int parse_argv(int argc, char **argv, Options *o) {
                                         return -EINVAL;
                                 }
                                 have_verb = true;
-                        } else if (o->verb == VERB_RELEASE) {
+                        } else if (o->verb == VERB_RELEASE || o->verb == VERB_GUARD) {
                                 if (!GREEDY_REALLOC(o->addresses, o->n_addresses + 1))
                                         return -ENOMEM;
                                 o->addresses[o->n_addresses++] = optarg;
@@ -178,6 +211,15 @@ static int parse_argv(int argc, char **argv, Options *o) {
                         break;
                 case ARG_JSON:
                         o->json = true;
+                        break;
+                case ARG_FORMAT:
+                        o->json = streq(optarg, "json");
+                        o->prometheus = streq(optarg, "prometheus");
+                        if (!o->json && !o->prometheus && !streq(optarg, "text")) {
+                                fprintf(stderr, "vfio-bind: --format takes text, json or prometheus, got '%s'\n",
+                                        optarg);
+                                return -EINVAL;
+                        }
                         break;
                 case ARG_DRY_RUN:
                         o->dry_run = true;
@@ -231,12 +273,33 @@ static bool use_color(void) {
         return isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !(term && streq(term, "dumb"));
 }
 
+/* status --format=prometheus: the devices as they are now, and what this boot's records say about them. */
+static void print_metrics(const Run *run) {
+        _cleanup_state_file_ StateFile early = {}, late = {};
+        _cleanup_metrics_context_ MetricsContext m = {};
+        char path[PATH_MAX];
+        struct stat st;
+        uint64_t report_usec = 0;
+        bool have_early, have_late;
+
+        have_early = state_file_read(root_path(path, run->root, STATE_FILE_INITRAMFS), &early) >= 0;
+        have_late = state_file_read(root_path(path, run->root, STATE_FILE_ROOT), &late) >= 0;
+        /* The root stage writes its record right after its report: the record's time is the report's. */
+        if (have_late && stat(path, &st) >= 0)
+                report_usec = (uint64_t)st.st_mtim.tv_sec * 1000000 + (uint64_t)st.st_mtim.tv_nsec / 1000;
+        if (metrics_context_from_state(run, have_early ? &early : NULL, have_late ? &late : NULL, report_usec, &m) < 0) {
+                fprintf(stderr, "vfio-bind: %s\n", strerror(ENOMEM));
+                return;
+        }
+        output_prometheus(stdout, run, &m);
+}
+
 static int run_verb(const Options *o, const char *root, Config *config) {
         _cleanup_run_ Run run = { .lock_fd = -1 };
         int r, status;
 
         /* Before the table and on its stream: 'vfio-bind check | less' must show them, in that order. */
-        if (!o->quiet && !o->json)
+        if (!o->quiet && !o->json && !o->prometheus)
                 output_config_errors(stdout, config);
 
         r = run_init(&run, root, config, 0);
@@ -275,9 +338,20 @@ static int run_verb(const Options *o, const char *root, Config *config) {
                 fprintf(stderr, "vfio-bind: %s failed: %s\n", verb_to_string(o->verb), strerror(-r));
                 return EXIT_DEVICE_PROBLEM;
         }
+        if (o->verb == VERB_CHECK || o->verb == VERB_STATUS) {
+                /* The VMs that will use the devices, read from their configuration under the same root. */
+                _cleanup_vm_list_ VmList vms = {};
+                r = vm_list_load(root, &vms);
+                if (r >= 0)
+                        r = run_check_vms(&run, &vms);
+                if (r < 0)
+                        fprintf(stderr, "vfio-bind: cannot check the VM configurations: %s\n", strerror(-r));
+        }
 
         if (!o->quiet) {
-                if (o->json)
+                if (o->prometheus)
+                        print_metrics(&run);
+                else if (o->json)
                         output_json(stdout, &run, o->verb);
                 else
                         output_text(stdout, &run, o->verb, use_color());
@@ -290,6 +364,74 @@ static int run_verb(const Options *o, const char *root, Config *config) {
         if (config->n_errors > 0)
                 status = EXIT_USAGE_OR_CONFIG;
         return status;
+}
+
+static void print_guard_notes(const NoteList *l, const char *vm) {
+        for (size_t i = 0; i < l->n; i++) {
+                const Note *n = &l->notes[i];
+                if (n->severity == SEVERITY_ERROR)
+                        fprintf(stderr, "vfio-bind: refusing to start %s: %s\n", vm, n->message);
+                else
+                        fprintf(stderr, "vfio-bind: warning: %s\n", n->message);
+                if (n->fix)
+                        fprintf(stderr, "vfio-bind:   fix: %s\n", n->fix);
+        }
+}
+
+/* A hook's view: the phase decides whether there is anything to check. It never refuses for its own
+ * trouble (a file it cannot read): a guard that stops VMs for its own bugs would be switched off. */
+static int guard(const Options *o, const char *root, Config *config) {
+        _cleanup_run_ Run run = { .lock_fd = -1 };
+        _cleanup_vm_list_ VmList vms = {};
+        _cleanup_(note_list_done) NoteList notes = {};
+        bool proxmox = streq(o->addresses[0], "proxmox");
+        char name[128];
+        int r;
+
+        if (proxmox) {
+                if (!streq(o->addresses[2], "pre-start"))
+                        return EXIT_ALL_OK;
+                r = vm_list_add_proxmox(&vms, root, o->addresses[1]);
+        } else {
+                /* libvirt writes the domain XML to every hook: read it whole, whatever the operation. */
+                _cleanup_free_ char *xml = NULL;
+                size_t size = 0;
+                if (isatty(STDIN_FILENO)) {
+                        fprintf(stderr, "vfio-bind: guard libvirt reads the domain XML on stdin, as libvirt "
+                                        "passes it to hooks\n");
+                        return EXIT_USAGE_OR_CONFIG;
+                }
+                r = read_full_fd(STDIN_FILENO, 16u * 1024u * 1024u, &xml, &size);
+                if (r >= 0 && !(streq(o->addresses[2], "prepare") && streq(o->addresses[3], "begin")))
+                        return EXIT_ALL_OK;
+                if (r >= 0)
+                        r = vm_list_add_libvirt_xml(&vms, root, o->addresses[1], "(domain XML on stdin)", xml, size);
+        }
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: warning: cannot read the configuration of %s %s, not checking it: %s\n",
+                        proxmox ? "Proxmox VM" : "libvirt domain", o->addresses[1], strerror(-r));
+                return EXIT_ALL_OK;
+        }
+        for (size_t i = 0; i < vms.n_problems; i++)
+                fprintf(stderr, "vfio-bind: warning: %s:%u: %s\n", vms.problems[i].path, vms.problems[i].line,
+                        vms.problems[i].message);
+        if (vms.n == 0)
+                return EXIT_ALL_OK;
+
+        r = run_init(&run, root, config, 0);
+        if (r >= 0)
+                r = guard_check_vm(&run, &vms.vms[0], &notes);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: warning: cannot check %s: %s\n", o->addresses[1], strerror(-r));
+                return EXIT_ALL_OK;
+        }
+        vm_describe(&vms.vms[0], name, sizeof(name));
+        if (!o->quiet)
+                print_guard_notes(&notes, name);
+        for (size_t i = 0; i < notes.n; i++)
+                if (notes.notes[i].severity == SEVERITY_ERROR)
+                        return EXIT_DEVICE_PROBLEM;
+        return EXIT_ALL_OK;
 }
 
 /* Recorded into the initramfs: there, before "/" is mounted, it is the only way to know which controller
@@ -386,8 +528,10 @@ int main(int argc, char **argv) {
 
         r = config_load(config_path, &config);
         if (r < 0) {
-                fprintf(stderr, "vfio-bind: cannot read %s: %s\n", config_path, strerror(-r));
-                return EXIT_USAGE_OR_CONFIG;
+                fprintf(stderr, "vfio-bind: %scannot read %s: %s\n", o.verb == VERB_GUARD ? "warning: " : "",
+                        config_path, strerror(-r));
+                /* A guard steps aside rather than stop VMs over its own configuration. */
+                return o.verb == VERB_GUARD ? EXIT_ALL_OK : EXIT_USAGE_OR_CONFIG;
         }
         if (config->missing && o.config) {
                 /* Only the default file may be absent (nothing configured); a file named on the command line
@@ -395,7 +539,9 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "vfio-bind: cannot read %s: %s\n", config_path, strerror(ENOENT));
                 return EXIT_USAGE_OR_CONFIG;
         }
-        if (config->missing && o.verb != VERB_RELEASE)
+        if (o.verb == VERB_GUARD)
+                return guard(&o, root, config);
+        if (config->missing && o.verb != VERB_RELEASE && !o.prometheus)
                 return report_unconfigured(&o, root, config);
         return run_verb(&o, root, config);
 }

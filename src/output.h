@@ -15,6 +15,7 @@ typedef enum Verb {
         VERB_STORAGE,
         VERB_LIBRARIES,
         VERB_MODULES,
+        VERB_GUARD,
 } Verb;
 
 const char *verb_to_string(Verb v);

@@ -60,6 +60,16 @@ static const char *const note_code_names[_NOTE_CODE_MAX] = {
         [NOTE_VENDOR_IDS_MODPROBE] = "vendor-ids-modprobe",
         [NOTE_INITRAMFS_NOTE] = "initramfs-note",
         [NOTE_KERNEL_TAINT] = "kernel-taint",
+        [NOTE_VM_CONFIG_UNREADABLE] = "vm-config-unreadable",
+        [NOTE_VM_DEVICE_NOT_CLAIMED] = "vm-device-not-claimed",
+        [NOTE_VM_PARTIAL_GROUP] = "vm-partial-group",
+        [NOTE_VM_GROUP_SPLIT] = "vm-group-split",
+        [NOTE_VM_AUTOSTART_SHARED] = "vm-autostart-shared",
+        [NOTE_VM_DEVICE_UNUSED] = "vm-device-unused",
+        [NOTE_GUARD_MISSING] = "guard-missing",
+        [NOTE_GUARD_NOT_VFIO] = "guard-not-vfio",
+        [NOTE_GUARD_NO_GROUP] = "guard-no-group",
+        [NOTE_GUARD_MANAGED] = "guard-managed",
 };
 
 const char *reason_to_string(Reason r) {

@@ -82,22 +82,6 @@ static int state_file_format(const Run *run, Stage stage, bool disabled, uint64_
         return 0;
 }
 
-static int write_all_fd(int fd, const char *buf, size_t len) {
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        return -EIO;
-                buf += n;
-                len -= n;
-        }
-        return 0;
-}
-
 int state_file_write_at(int dir_fd, const char *name, const Run *run, Stage stage, bool disabled,
                         uint64_t duration_usec) {
         _cleanup_free_ char *text = NULL, *tmp = NULL;

@@ -10,6 +10,9 @@
  * real root). Plain "key=value" lines and one tab-separated line per function: readable with cat. */
 
 #define STATE_FILE_INITRAMFS "/run/vfio-bind/initramfs.state"
+/* The boot unit's outcome, in the same format: which stage claimed a device, and when the boot report was
+ * written (its modification time), for status --format=prometheus. */
+#define STATE_FILE_ROOT "/run/vfio-bind/root.state"
 
 /* The layout below. The initramfs image may come from another vfio-bind than the root: a reader takes only
  * its own version, and says so otherwise. */

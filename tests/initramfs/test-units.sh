@@ -83,4 +83,37 @@ for u in "$unit" sysinit.target; do
     fi
 done
 
+# The VM starters' drop-ins: ordering after the claim, never a dependency.
+VM_UNITS="pve-guests.service libvirt-guests.service libvirtd.service virtqemud.service"
+for u in $VM_UNITS; do
+    dropin="$STAGE$unitdir/$u.d/50-vfio-bind.conf"
+    if [ -f "$dropin" ] && grep -qx 'After=vfio-bind.service' "$dropin"; then
+        pass "$u.d/50-vfio-bind.conf orders $u After=vfio-bind.service"
+    else
+        fail "no drop-in ordering $u after vfio-bind.service"
+    fi
+    if [ -f "$dropin" ] && grep -Eq '^(Wants|Requires|Requisite|BindsTo|PartOf|Upholds)=' "$dropin"; then
+        fail "$u's drop-in adds a dependency, not only ordering"
+    else
+        pass "$u's drop-in adds no dependency"
+    fi
+done
+# Stub units with those names, as the VM stacks ship them (default
+# dependencies, wanted by multi-user.target): with the drop-ins and
+# vfio-bind.service in one transaction, systemd finds no cycle.
+mkdir -p "$STAGE/etc/systemd/system/multi-user.target.wants"
+for u in $VM_UNITS; do
+    printf '[Unit]\nDescription=stub %s\n[Service]\nType=oneshot\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n' \
+        "$u" >"$STAGE/etc/systemd/system/$u"
+    ln -sf "../$u" "$STAGE/etc/systemd/system/multi-user.target.wants/$u"
+done
+# shellcheck disable=SC2086
+if run_in_root systemd-analyze --man=no verify $VM_UNITS multi-user.target >"$WORK/verify-vm.log" 2>&1 &&
+   ! grep -Eq "[Oo]rdering cycle|vfio-bind|50-vfio-bind" "$WORK/verify-vm.log"; then
+    pass "systemd-analyze verify with the VM units' stubs: no ordering cycle, nothing about the drop-ins"
+else
+    cat "$WORK/verify-vm.log" >&2
+    fail "systemd-analyze verify with the VM units' stubs complains"
+fi
+
 finish

@@ -16,7 +16,8 @@
 # Exit status: 0 the probe ran and exited 0; 1 the probe failed; 2 no complete probe output
 # (timeout, panic, boot failure). The tail of the serial log is printed on 1 and 2.
 #
-# Guest topology (q35, intel-iommu with interrupt remapping):
+# Guest topology (q35, intel-iommu with interrupt remapping and caching-mode=on, which lets the
+# guest's own VFIO map DMA for a nested VM):
 #   00:01.0  std VGA (boot VGA)
 #   01:00.0  bochs-display  \ behind pcie-root-port rp1, one IOMMU group,
 #   01:00.1  intel-hda      / like a GPU and its HDMI audio
@@ -87,7 +88,7 @@ cmdline+=" systemd.unit=$VM_TEST_TARGET ${append[*]}"
 # shellcheck disable=SC2054 # QEMU options are comma-separated
 qemu=(qemu-system-x86_64
     -accel tcg,thread=multi -cpu max
-    -machine q35,kernel-irqchip=split,i8042=off -device intel-iommu,intremap=on
+    -machine q35,kernel-irqchip=split,i8042=off -device intel-iommu,intremap=on,caching-mode=on
     -m "${VFIO_BIND_VM_MEM:-1024}" -smp "${VFIO_BIND_VM_SMP:-2}"
     -display none -monitor none -parallel none -no-reboot
     -chardev "file,id=ser0,path=$workdir/serial.raw" -serial chardev:ser0

@@ -135,4 +135,23 @@ for flavour in "${flavours[@]}"; do
         build_dracut "$base" "$root"
     fi
 done
+
+# QEMU for the nested VM, without recommends (no GUI, no firmware beyond what -nodefaults needs).
+add_guest_qemu() {
+    local root=$1 t0
+    [[ -e $root/.vfio-bind-vm-qemu ]] && return 0
+    t0=$(vm_now)
+    if ! vm_chroot "$root" apt-get install -y -q --no-install-recommends "${VM_GUEST_QEMU_PACKAGES[@]}" \
+        >"$guest_dir/qemu-install.log" 2>&1; then
+        tail -n 30 "$guest_dir/qemu-install.log" >&2
+        vm_die "installing ${VM_GUEST_QEMU_PACKAGES[*]} into $root failed (log: $guest_dir/qemu-install.log)"
+    fi
+    vm_chroot "$root" apt-get clean
+    rm -rf "$root"/usr/share/{doc,man,info}/*
+    touch "$root/.vfio-bind-vm-qemu"
+    vm_log "${VM_GUEST_QEMU_PACKAGES[*]} added in $(vm_elapsed "$t0") s: $root ($(du -sh "$root" | cut -f1))"
+}
+for flavour in "${flavours[@]}"; do
+    add_guest_qemu "$(vm_guest_root "$flavour")"
+done
 echo "$guest_dir"

@@ -28,6 +28,10 @@ VM_QEMU_LOCK=${VFIO_BIND_VM_QEMU_LOCK:-/run/lock/vfio-bind-vm-qemu.lock}
 VM_GUEST_PACKAGES=(systemd systemd-sysv udev kmod linux-image-amd64 initramfs-tools pciutils
     libkmod2 libsystemd0 zstd)
 VM_DRACUT_PACKAGES=(dracut)
+# QEMU inside the guest (scenarios A and D start a nested VM with the claimed devices). Added to
+# cached roots in place by build-guest.sh, and kept out of the cache key: roots cached for other
+# checkouts stay valid.
+VM_GUEST_QEMU_PACKAGES=(qemu-system-x86)
 VM_FLAVOURS=(initramfs-tools dracut)
 
 # Host tools the suite needs: command -> Debian package.

@@ -7,14 +7,17 @@
 #   A   [gpu] 01:00.0 functions=all: both functions claimed in the initramfs before udev, no
 #       host driver ever bound them, /dev/vfio/GROUP, the journal report (also via -u); then at
 #       run time release (back to bochs-drm / snd_hda_intel) and apply (back to vfio-pci), with
-#       status --json agreeing with sysfs after each step
+#       status --json agreeing with sysfs after each step; the VM stack (probes/vmstack.sh): the
+#       VM starters ordered after vfio-bind.service, the metrics, the Proxmox and libvirt guards
+#       letting the VM start, and a nested QEMU realizing both functions as vfio-pci devices
 #   BE  [gpu] 01:00.0 only: 01:00.1 stays on snd_hda_intel and the report names it (group not
 #       viable); and /etc/vfio-bind.conf edited after the initramfs was built (a [global] timeout
 #       removed): the report says the initramfs is stale, with the flavour's rebuild command
 #   C   [gpu] 01:00.0 expect=10de:2684 and [disk] 00:05.0 (the root disk's controller): both
 #       left alone, error entries id-mismatch / holds-filesystem, boot completes
 #   D   config A with vfio_bind=0: nothing claimed, host drivers bound in the initramfs, one
-#       "disabled" entry; also the lab's own topology checks (groups, boot VGA)
+#       "disabled" entry; also the lab's own topology checks (groups, boot VGA); the VM stack:
+#       both guards refuse with vfio-bind's message, the nested QEMU fails with its own error
 #   D2  config A with rd.vfio_bind=0: claimed in the root stage, the report says why
 #   F   OVMF, [vga] 00:01.0 (the boot VGA, efifb on it): what happens, and what the report says
 #   F2  F with video=efifb:off, the fix the report gives: no efifb, the VGA claimed, no framebuffer
@@ -70,6 +73,10 @@ cat >"$cfg/a.conf" <<'CONF'
 address = 0000:01:00.0
 functions = all
 CONF
+{
+    printf '# and the metrics for node_exporter, written by the boot unit\n[global]\nmetrics_dir = /var/lib/prometheus/node-exporter\n\n'
+    cat "$cfg/a.conf"
+} >"$cfg/a-metrics.conf"
 cat >"$cfg/b.conf" <<'CONF'
 # only the GPU function: its HDMI audio stays with the host
 [gpu]
@@ -99,16 +106,52 @@ cat >"$cfg/post-b.sh" <<POST
 install -m 0644 "$cfg/b.conf" "\$1/etc/vfio-bind.conf"
 POST
 chmod +x "$cfg/post-b.sh"
-for kind in plain runtime; do
-    args=''
+for kind in plain runtime vmstack; do
+    args='' vmstack=:
     [[ $kind == runtime ]] && args='--verbose-journal --runtime'
+    # Only A (runtime) and D (vmstack) have the VM stack set up; its nested QEMU costs time.
+    [[ $kind == plain ]] || vmstack=/usr/lib/vfio-bind-vm/probes/vmstack.sh
     cat >"$cfg/probe-$kind.sh" <<PROBE
 #!/bin/bash
 /usr/lib/vfio-bind-vm/probes/inventory.sh
+$vmstack
 /usr/lib/vfio-bind-vm/probes/report.sh $args
 PROBE
     chmod +x "$cfg/probe-$kind.sh"
 done
+# The VM stack of A and D (probes/vmstack.sh): stub units named as Proxmox's and libvirt's VM
+# starters, without default dependencies so that only vfio-bind's drop-ins order them; a Proxmox VM
+# and a libvirt domain passing the GPU pair, in their own formats.
+cat >"$cfg/setup-vmstack.sh" <<'SETUP'
+#!/bin/bash
+set -e
+root=$1
+mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
+for u in pve-guests.service libvirt-guests.service libvirtd.service virtqemud.service; do
+    printf '[Unit]\nDescription=stub %s\nDefaultDependencies=no\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n' \
+        "$u" >"$root/etc/systemd/system/$u"
+    ln -sf "../$u" "$root/etc/systemd/system/multi-user.target.wants/$u"
+done
+mkdir -p "$root/etc/pve/qemu-server" "$root/etc/libvirt/qemu" "$root/var/lib/prometheus/node-exporter"
+printf 'boot: order=scsi0\ncores: 2\nhostpci0: 0000:01:00,pcie=1\nmachine: q35\nmemory: 2048\nname: passthrough\nonboot: 1\n' \
+    >"$root/etc/pve/qemu-server/100.conf"
+cat >"$root/etc/libvirt/qemu/passthrough.xml" <<'XML'
+<domain type='kvm'>
+  <name>passthrough</name>
+  <memory unit='KiB'>2097152</memory>
+  <os><type arch='x86_64' machine='q35'>hvm</type></os>
+  <devices>
+    <hostdev mode='subsystem' type='pci' managed='no'>
+      <source><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source>
+    </hostdev>
+    <hostdev mode='subsystem' type='pci' managed='no'>
+      <source><address domain='0x0000' bus='0x01' slot='0x00' function='0x1'/></source>
+    </hostdev>
+  </devices>
+</domain>
+XML
+SETUP
+chmod +x "$cfg/setup-vmstack.sh"
 
 rebuild_command() {
     case $1 in
@@ -223,6 +266,7 @@ checks_a() {
         grep -qx "2 of 2 functions on vfio-pci, claimed in the initramfs before udev" <<<"$(vm_section "$o" journal-kernel)"
     vm_check "$tag: no host note (stale, missing initramfs, iommu)" test "$(vm_jcount "$o" VFIO_BIND_KIND=initramfs-stale)$(vm_jcount "$o" VFIO_BIND_KIND=initramfs-missing)$(vm_jcount "$o" VFIO_BIND_KIND=iommu-off)" = 000
     vm_check "$tag: vfio-bind.service succeeded" grep -qx 'Result=success' <<<"$(vm_section "$o" unit)"
+    checks_vmstack "$o" "$tag" 1
 
     json=$(vm_section "$o" status-json | head -n1)
     for b in $GPU $AUDIO; do
@@ -258,6 +302,68 @@ checks_a() {
                 test "$(json_field "$json" $GPU verdict)$(json_field "$json" $AUDIO verdict)" = okok
         fi
     done
+}
+
+# The VM stack (probes/vmstack.sh), after a boot that claimed the pair (CLAIMED=1) or not (0).
+checks_vmstack() {
+    local o=$1 tag=$2 claimed=$3 line u after dropins active start bind_active sec pci b
+    sec=$(vm_section "$o" ordering)
+    bind_active=$(awk '$1 == "vfio-bind.service" { for (i = 2; i <= NF; i++) if ($i ~ /^active=/) print substr($i, 8) }' <<<"$sec")
+    vm_check "$tag: vfio-bind.service became active (at $bind_active us)" eval '[[ $bind_active =~ ^[1-9][0-9]*$ ]]'
+    for u in pve-guests.service libvirt-guests.service libvirtd.service virtqemud.service; do
+        line=$(grep "^$u " <<<"$sec")
+        after=$(sed -n 's/.* After=\([^ ]*\).*/\1/p' <<<"$line")
+        dropins=$(sed -n 's/.* DropIns=\([^ ]*\).*/\1/p' <<<"$line")
+        start=$(sed -n 's/.* start=\([0-9]*\).*/\1/p' <<<"$line")
+        vm_check "$tag: $u: After= has vfio-bind.service" vm_contains ",$after," ",vfio-bind.service,"
+        vm_check "$tag: $u: through the drop-in 50-vfio-bind.conf" vm_contains "$dropins" "$u.d/50-vfio-bind.conf"
+        vm_check "$tag: $u started ($start us) after vfio-bind.service was active ($bind_active us)" \
+            eval '[[ $start =~ ^[1-9][0-9]*$ ]] && ((start >= bind_active))'
+    done
+
+    sec=$(vm_section "$o" metrics-file)
+    vm_check "$tag: the boot unit wrote the metrics file, mode 644" grep -qx 'mode=644' <<<"$sec"
+    vm_check "$tag: ... with $GPU's state ($claimed)" \
+        grep -q "^vfio_bind_device_on_vfio{address=\"$GPU\",label=\"gpu\",driver=\"[^\"]*\"} $claimed\$" <<<"$sec"
+    vm_check "$tag: ... and the boot report's time" grep -q '^vfio_bind_boot_report_timestamp_seconds [1-9]' <<<"$sec"
+    sec=$(vm_section "$o" metrics)
+    for b in $GPU $AUDIO; do
+        vm_check "$tag: metrics: $b on_vfio $claimed" \
+            grep -q "^vfio_bind_device_on_vfio{address=\"$b\",label=\"gpu\",driver=\"[^\"]*\"} $claimed\$" <<<"$sec"
+    done
+    if ((claimed)); then
+        vm_check "$tag: metrics: $GPU claimed by the initramfs stage" \
+            grep -q "^vfio_bind_device_claimed_stage{address=\"$GPU\",label=\"gpu\",stage=\"initramfs\"} 1\$" <<<"$sec"
+        vm_check "$tag: metrics: the boot report's time" grep -q '^vfio_bind_boot_report_timestamp_seconds [1-9]' <<<"$sec"
+        vm_check "$tag: Proxmox hookscript lets VM 100 start" grep -qx 'rc=0' <<<"$(vm_section "$o" guard-proxmox)"
+        vm_check "$tag: libvirt hook lets the domain start" grep -qx 'rc=0' <<<"$(vm_section "$o" guard-libvirt)"
+        sec=$(vm_section "$o" qemu)
+        pci=$(sed -n 's/^query-pci //p' <<<"$sec")
+        vm_check "$tag: nested QEMU with both functions as vfio-pci exits 0 after quit" grep -qx 'rc=0' <<<"$sec"
+        vm_check "$tag: QMP query-pci lists hostdev0 as 1234:1111 (the GPU function)" \
+            test "$(jq -r '[.return[].devices[] | select(.qdev_id == "hostdev0") | "\(.id.vendor):\(.id.device)"] | join(" ")' <<<"$pci" 2>/dev/null)" = 4660:4369
+        vm_check "$tag: QMP query-pci lists hostdev1 as 8086:2668 (the audio function, intel-hda)" \
+            test "$(jq -r '[.return[].devices[] | select(.qdev_id == "hostdev1") | "\(.id.vendor):\(.id.device)"] | join(" ")' <<<"$pci" 2>/dev/null)" = 32902:9832
+    else
+        sec=$(vm_section "$o" guard-proxmox)
+        echo "$tag: the Proxmox hookscript said:"
+        sed "s/^/$tag:   /" <<<"$sec"
+        vm_check "$tag: Proxmox hookscript refuses VM 100 (exit 1)" grep -qx 'rc=1' <<<"$sec"
+        vm_check "$tag: ... naming $GPU on bochs-drm" \
+            grep -qF "vfio-bind: refusing to start Proxmox VM 100: $GPU (hostpci0) is on bochs-drm, not on a VFIO driver" <<<"$sec"
+        vm_check "$tag: ... and $AUDIO on snd_hda_intel" \
+            grep -qF "vfio-bind: refusing to start Proxmox VM 100: $AUDIO (hostpci0) is on snd_hda_intel" <<<"$sec"
+        vm_check "$tag: ... with the fix" grep -qF "vfio-bind:   fix: run 'vfio-bind status'" <<<"$sec"
+        sec=$(vm_section "$o" guard-libvirt)
+        vm_check "$tag: libvirt hook refuses the domain (exit 1)" grep -qx 'rc=1' <<<"$sec"
+        vm_check "$tag: ... naming $GPU" \
+            grep -qF "vfio-bind: refusing to start libvirt domain passthrough: $GPU (hostdev) is on bochs-drm" <<<"$sec"
+        sec=$(vm_section "$o" qemu)
+        echo "$tag: QEMU said: $(grep '^stderr ' <<<"$sec" | head -n 3 | tr '\n' ' ')"
+        vm_check "$tag: nested QEMU fails on its own (exit status not 0)" eval '! grep -qx "rc=0" <<<"$sec"'
+        vm_check "$tag: ... with its own error about vfio and $GPU" grep -q "^stderr .*vfio.*$GPU" <<<"$sec"
+        vm_check "$tag: ... and never answered query-pci" eval '! grep -q "^query-pci {" <<<"$sec"'
+    fi
 }
 
 checks_be() {
@@ -315,6 +421,7 @@ checks_d() {
         vm_check "$tag: lab: the host driver bound $b in the initramfs ($init < $(vm_inv_time "$o" bind:$b) < $root)" \
             eval 'vm_lt "$init" "$(vm_inv_time "$o" bind:$b)" && vm_lt "$(vm_inv_time "$o" bind:$b)" "$root"'
     done
+    checks_vmstack "$o" "$tag" 0
 }
 
 checks_d2() {
@@ -374,14 +481,14 @@ checks_f2() {
 declare -A sc_checks=([A]=checks_a [BE]=checks_be [C]=checks_c [D]=checks_d [D2]=checks_d2 [F]=checks_f
     [F2]=checks_f2)
 declare -A sc_args=(
-    [A]="--config $cfg/a.conf --probe $cfg/probe-runtime.sh"
+    [A]="--config $cfg/a-metrics.conf --setup $cfg/setup-vmstack.sh --probe $cfg/probe-runtime.sh"
     [BE]="--config $cfg/e-initramfs.conf --post-setup $cfg/post-b.sh --probe $cfg/probe-plain.sh"
     # When the root disk goes missing, dracut gives up on the device after rd.timeout (20 s here)
     # and then sits in systemd's emergency shell (rd.emergency=poweroff does not apply to it) until
     # the boot's time limit; initramfs-tools panics after its rootdelay (panic=-1 reboots, QEMU
     # exits). The limit stays the default one: a slow machine must never fail a good boot.
     [C]="--config $cfg/c.conf --probe $cfg/probe-plain.sh --append rd.timeout=20"
-    [D]="--config $cfg/a.conf --probe $cfg/probe-plain.sh --append vfio_bind=0"
+    [D]="--config $cfg/a-metrics.conf --setup $cfg/setup-vmstack.sh --probe $cfg/probe-vmstack.sh --append vfio_bind=0"
     [D2]="--config $cfg/a.conf --probe $cfg/probe-plain.sh --append rd.vfio_bind=0"
     [F]="--config $cfg/f.conf --probe $cfg/probe-plain.sh --ovmf"
     [F2]="--config $cfg/f.conf --probe $cfg/probe-plain.sh --ovmf --append video=efifb:off"
