@@ -11,7 +11,9 @@
 #include "host-facts.h"
 #include "macro.h"
 #include "output.h"
+#include "snapshot.h"
 #include "storage.h"
+#include "sysroot.h"
 
 /* Exit statuses are part of the interface: scripts and fleets key on them. */
 enum {
@@ -48,6 +50,7 @@ static void help(FILE *f) {
               "  check                 validate the configuration and the host; change nothing\n"
               "  status                show each configured function, its driver, group and verdict\n"
               "  release [ADDRESS...]  give functions back to the host (all configured ones by default)\n"
+              "  snapshot              record what each configured function is now; boots compare with it\n"
               "  boot --stage=STAGE    what the initramfs (STAGE=initramfs) and the boot unit (STAGE=root) run\n"
               "  storage               list the PCI functions holding mounted filesystems (for initramfs hooks)\n"
               "  libraries             list the libraries loaded at run time and where from (for initramfs hooks)\n"
@@ -74,7 +77,7 @@ static int parse_verb(const char *s, Verb *ret) {
         } verbs[] = {
                 { "apply", VERB_APPLY },         { "check", VERB_CHECK }, { "status", VERB_STATUS },
                 { "release", VERB_RELEASE },     { "boot", VERB_BOOT },   { "storage", VERB_STORAGE },
-                { "libraries", VERB_LIBRARIES },
+                { "libraries", VERB_LIBRARIES }, { "snapshot", VERB_SNAPSHOT },
         };
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(s, verbs[i].name)) {
@@ -265,13 +268,52 @@ static int run_verb(const Options *o, const char *root, Config *config) {
                         output_text(stdout, &run, o->verb, use_color());
         }
 
-        status = EXIT_ALL_OK;
+        status = run_has_unresolved(&run) ? EXIT_DEVICE_PROBLEM : EXIT_ALL_OK;
         for (size_t i = 0; i < run.n_devices; i++)
                 if (!device_report_ok(&run.devices[i]))
                         status = EXIT_DEVICE_PROBLEM;
         if (config->n_errors > 0)
                 status = EXIT_USAGE_OR_CONFIG;
         return status;
+}
+
+/* The record every boot compares with: taken when the admin says the hardware is as it should be. */
+static int take_snapshot(const Options *o, const char *root, Config *config) {
+        _cleanup_run_ Run run = { .lock_fd = -1 };
+        _cleanup_snapshot_ Snapshot snap = {};
+        _cleanup_free_ char *missing = NULL;
+        char path[PATH_MAX];
+        int r;
+
+        if (!o->quiet)
+                output_config_errors(stdout, config);
+        if (config->n_errors > 0) {
+                fprintf(stderr, "vfio-bind: %s has errors; correct them before taking a snapshot\n", config->path);
+                return EXIT_USAGE_OR_CONFIG;
+        }
+        r = run_init(&run, root, config, 0);
+        if (r >= 0)
+                r = snapshot_take(&run, &snap, &missing);
+        if (r >= 0)
+                r = snapshot_save(root, &snap);
+        root_path(path, root, SNAPSHOT_FILE);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: cannot write %s: %s\n", path, strerror(-r));
+                return EXIT_DEVICE_PROBLEM;
+        }
+        if (!o->quiet) {
+                for (size_t i = 0; i < snap.n; i++)
+                        printf("%s [%s] %04x:%04x path %s\n", snap.entries[i].name, snap.entries[i].label,
+                               snap.entries[i].vendor, snap.entries[i].device, strna(snap.entries[i].path));
+                printf("Recorded %zu function%s in %s; rebuild the initramfs so its stage compares too.\n", snap.n,
+                       snap.n == 1 ? "" : "s", path);
+        }
+        if (missing)
+                fprintf(stderr, "vfio-bind: not recorded, no such device: %s\n", missing);
+        for (size_t i = 0; i < run.n_unresolved; i++)
+                fprintf(stderr, "vfio-bind: not recorded: the path of [%s] leads to no device\n",
+                        run.unresolved[i]->name);
+        return missing || run_has_unresolved(&run) ? EXIT_DEVICE_PROBLEM : EXIT_ALL_OK;
 }
 
 /* Recorded into the initramfs: there, before "/" is mounted, it is the only way to know which controller
@@ -354,5 +396,7 @@ int main(int argc, char **argv) {
         }
         if (config->missing && o.verb != VERB_RELEASE)
                 return report_unconfigured(&o, root, config);
+        if (o.verb == VERB_SNAPSHOT)
+                return take_snapshot(&o, root, config);
         return run_verb(&o, root, config);
 }

@@ -14,6 +14,7 @@ typedef enum Verb {
         VERB_BOOT,
         VERB_STORAGE,
         VERB_LIBRARIES,
+        VERB_SNAPSHOT,
 } Verb;
 
 const char *verb_to_string(Verb v);

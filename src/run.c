@@ -32,6 +32,9 @@ static const char *const reason_names[_REASON_MAX] = {
         [REASON_NOT_VFIO_DRIVER] = "not-vfio-driver",
         [REASON_RESET_METHOD_FAILED] = "reset-method-failed",
         [REASON_NO_VFIO_INTERFACE] = "no-vfio-interface",
+        [REASON_DRIFT] = "drift",
+        [REASON_SRIOV_FAILED] = "sriov-failed",
+        [REASON_SRIOV_SHARED_GROUP] = "sriov-shared-group",
 };
 
 static const char *const result_names[_RESULT_MAX] = {
@@ -60,6 +63,11 @@ static const char *const note_code_names[_NOTE_CODE_MAX] = {
         [NOTE_VENDOR_IDS_MODPROBE] = "vendor-ids-modprobe",
         [NOTE_INITRAMFS_NOTE] = "initramfs-note",
         [NOTE_KERNEL_TAINT] = "kernel-taint",
+        [NOTE_DRIFT] = "drift",
+        [NOTE_SNAPSHOT] = "snapshot",
+        [NOTE_PATH] = "path",
+        [NOTE_PATH_UNRESOLVED] = "path-unresolved",
+        [NOTE_SRIOV] = "sriov",
 };
 
 const char *reason_to_string(Reason r) {
@@ -192,6 +200,14 @@ int run_init(Run *run, const char *root, const Config *config, HostFactsFlags fl
         if (r < 0)
                 return r;
 
+        /* The snapshot is only of interest when there is something to compare. */
+        if (config && config->n_sections > 0) {
+                run->snapshot_error = snapshot_load(root, &run->snapshot, &run->snapshot_bad_line);
+                if (run->snapshot_error == -ENOMEM)
+                        return -ENOMEM;
+        } else
+                run->snapshot_error = -ENOENT;
+
         /* Explicit addresses first, so that their sections own them. */
         for (size_t i = 0; config && i < config->n_sections; i++)
                 for (size_t j = 0; j < config->sections[i].n_addresses; j++) {
@@ -200,6 +216,25 @@ int run_init(Run *run, const char *root, const Config *config, HostFactsFlags fl
                         if (r < 0)
                                 return r;
                 }
+        /* Then paths, resolved to where the function is today. */
+        for (size_t i = 0; config && i < config->n_sections; i++) {
+                const DeviceSection *s = &config->sections[i];
+                PciAddress a;
+                if (!s->has_path)
+                        continue;
+                r = pci_path_resolve(root, &s->path, &a);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        if (!GREEDY_REALLOC(run->unresolved, run->n_unresolved + 1))
+                                return -ENOMEM;
+                        run->unresolved[run->n_unresolved++] = s;
+                        continue;
+                }
+                r = run_add_device(run, s, &a, false, true);
+                if (r < 0)
+                        return r;
+        }
         for (size_t i = 0; config && i < config->n_sections; i++) {
                 const DeviceSection *s = &config->sections[i];
                 if (!s->all_functions || s->invalid)
@@ -233,6 +268,7 @@ void device_report_done(DeviceReport *d) {
         free(d->fix);
         free(d->group_blockers);
         free(d->mounts);
+        free(d->drift);
         note_list_done(&d->notes);
         pci_device_list_done(&d->group);
 }
@@ -242,6 +278,8 @@ void run_done(Run *run) {
                 device_report_done(&run->devices[i]);
         free(run->devices);
         note_list_done(&run->notes);
+        snapshot_done(&run->snapshot);
+        free(run->unresolved);
         host_facts_done(&run->facts);
         if (run->lock_fd >= 0)
                 close(run->lock_fd);
@@ -254,6 +292,10 @@ Severity device_report_severity(const DeviceReport *d) {
                 if (d->notes.notes[i].severity > s)
                         s = d->notes.notes[i].severity;
         return s;
+}
+
+bool run_has_unresolved(const Run *run) {
+        return run->n_unresolved > 0;
 }
 
 bool device_report_ok(const DeviceReport *d) {
