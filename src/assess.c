@@ -6,6 +6,7 @@
 #include "fileio.h"
 #include "holders.h"
 #include "modules.h"
+#include "sriov.h"
 #include "string-util.h"
 #include "sysroot.h"
 
@@ -220,6 +221,16 @@ static Reason assess_capability(Run *run, DeviceReport *d) {
 
         if (dev->sriov_numvfs > 0 && !driver_is_vfio(dev->driver))
                 return explain(d, run, EXPLAIN_SRIOV_ENABLED, NULL);
+
+        /* Without ACS a VF lands in its PF's group: a VM would share DMA with the PF the host keeps. */
+        if (d->virtual_function) {
+                _cleanup_free_ char *pf_group = NULL;
+                char path[PATH_MAX], group[16];
+                snprintf(group, sizeof(group), "%d", dev->iommu_group);
+                if (read_link_basename(device_attr_path(path, run->root, d->physfn, "iommu_group"), &pf_group) >= 0 &&
+                    streq(pf_group, group))
+                        return explain(d, run, EXPLAIN_SRIOV_SHARED_GROUP, &(ExplainArgs){ .detail = d->physfn });
+        }
         return REASON_NONE;
 }
 
@@ -382,7 +393,7 @@ void assess_iommufd(Run *run) {
         run->iommufd_read = true;
 }
 
-static void add_host_notes(Run *run) {
+static void add_host_notes(Run *run, bool predict) {
         note_list_done(&run->notes);
         if (run->config && run->config->n_errors > 0)
                 note_add(&run->notes, SEVERITY_ERROR, NOTE_CONFIG_INVALID,
@@ -413,6 +424,7 @@ static void add_host_notes(Run *run) {
                          format_alloc("cannot read %s%s: %s; nothing is compared with it", run->root, SNAPSHOT_FILE,
                                       strerror(-run->snapshot_error)),
                          NULL);
+        sriov_add_notes(run, predict);
         if (run->n_devices == 0)
                 return;
         if (!run->facts.iommu_enabled)
@@ -446,7 +458,7 @@ int run_check(Run *run) {
                 else
                         assess_note_group(run, d, SEVERITY_WARNING);
         }
-        add_host_notes(run);
+        add_host_notes(run, true);
         return conflicts_add_notes(run);
 }
 
@@ -481,7 +493,7 @@ int run_status(Run *run) {
                 if (d->reason == REASON_NONE)
                         assess_note_group(run, d, SEVERITY_WARNING);
         }
-        add_host_notes(run);
+        add_host_notes(run, false);
         assess_iommufd(run);
 
         /* Who uses the claimed devices now: the first thing to know before a release or a VM start. */

@@ -4,6 +4,7 @@
 #include "explain.h"
 #include "fileio.h"
 #include "holders.h"
+#include "sriov.h"
 #include "steps.h"
 #include "string-util.h"
 #include "sysroot.h"
@@ -155,5 +156,8 @@ int run_release(Run *run, char **addresses, size_t n) {
         }
         for (size_t i = 0; i < run->n_devices; i++)
                 release_one(run, &run->devices[i]);
+        /* The whole configuration went back: so do the virtual functions vfs = N created. */
+        if (n == 0)
+                sriov_release(run);
         return 0;
 }

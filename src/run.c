@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "run.h"
 #include "alloc-util.h"
+#include "sriov.h"
 #include "string-util.h"
 
 static const char *const reason_names[_REASON_MAX] = {
@@ -195,7 +196,8 @@ static int compare_reports(const void *a, const void *b) {
 int run_init(Run *run, const char *root, const Config *config, HostFactsFlags flags) {
         int r;
 
-        *run = (Run){ .root = root, .config = config, .lock_fd = -1 };
+        *run = (Run){ .root = root, .config = config, .lock_fd = -1,
+                      .initramfs_stage = flags & HOST_FACTS_RECORDED_STORAGE };
         r = host_facts_load(root, flags, &run->facts);
         if (r < 0)
                 return r;
@@ -210,7 +212,7 @@ int run_init(Run *run, const char *root, const Config *config, HostFactsFlags fl
 
         /* Explicit addresses first, so that their sections own them. */
         for (size_t i = 0; config && i < config->n_sections; i++)
-                for (size_t j = 0; j < config->sections[i].n_addresses; j++) {
+                for (size_t j = 0; config->sections[i].vfs <= 0 && j < config->sections[i].n_addresses; j++) {
                         r = run_add_device(run, &config->sections[i], &config->sections[i].addresses[j], false,
                                            config->sections[i].address_domain_given[j]);
                         if (r < 0)
@@ -220,7 +222,7 @@ int run_init(Run *run, const char *root, const Config *config, HostFactsFlags fl
         for (size_t i = 0; config && i < config->n_sections; i++) {
                 const DeviceSection *s = &config->sections[i];
                 PciAddress a;
-                if (!s->has_path)
+                if (!s->has_path || s->vfs > 0)
                         continue;
                 r = pci_path_resolve(root, &s->path, &a);
                 if (r == -ENOMEM)
@@ -251,6 +253,10 @@ int run_init(Run *run, const char *root, const Config *config, HostFactsFlags fl
                         }
                 }
         }
+        /* A physical function with vfs = N is not claimed: its virtual functions are. */
+        r = sriov_add_existing(run);
+        if (r < 0)
+                return r;
         /* Report in the order of the file, each section's functions by address. */
         run_sort_config = config;
         if (run->n_devices > 1)
@@ -280,6 +286,11 @@ void run_done(Run *run) {
         note_list_done(&run->notes);
         snapshot_done(&run->snapshot);
         free(run->unresolved);
+        for (size_t i = 0; i < run->n_sriov; i++) {
+                free(run->sriov[i].problem);
+                free(run->sriov[i].fix);
+        }
+        free(run->sriov);
         host_facts_done(&run->facts);
         if (run->lock_fd >= 0)
                 close(run->lock_fd);
@@ -295,7 +306,13 @@ Severity device_report_severity(const DeviceReport *d) {
 }
 
 bool run_has_unresolved(const Run *run) {
-        return run->n_unresolved > 0;
+        if (run->n_unresolved > 0)
+                return true;
+        for (size_t i = 0; i < run->notes.n; i++)
+                if (run->notes.notes[i].severity == SEVERITY_ERROR &&
+                    (run->notes.notes[i].code == NOTE_SRIOV || run->notes.notes[i].code == NOTE_PATH_UNRESOLVED))
+                        return true;
+        return false;
 }
 
 bool device_report_ok(const DeviceReport *d) {

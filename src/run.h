@@ -137,6 +137,7 @@ typedef struct DeviceReport {
         char *mounts;         /* filesystems on this controller */
         char *drift;          /* how it differs from the snapshot, "id was ..., now ..."; NULL: it does not */
         bool virtual_function; /* created by its section's vfs = N; the section's address is its PF */
+        char physfn[PCI_ADDRESS_MAX]; /* with virtual_function */
         /* What a VMM can open, read once the device is on its VFIO driver: the group node and the device
          * cdev. Either is enough; a kernel without CONFIG_VFIO_GROUP has only the cdev. */
         bool interfaces_read;
@@ -144,6 +145,17 @@ typedef struct DeviceReport {
         VfioNode cdev_node;
         uint64_t usec;
 } DeviceReport;
+
+/* One vfs = N section: its physical function, and what this run did to it or found wrong with it. */
+typedef struct SriovRequest {
+        const DeviceSection *section;
+        char pf[PCI_ADDRESS_MAX]; /* "" when its path leads nowhere */
+        bool created;             /* this run wrote sriov_numvfs */
+        bool released;            /* this run set sriov_numvfs back to 0 */
+        Severity severity;
+        char *problem; /* why the VFs are not there, or NULL */
+        char *fix;
+} SriovRequest;
 
 typedef struct Run {
         const char *root;
@@ -166,6 +178,9 @@ typedef struct Run {
         /* Sections named by path = whose path leads to no device now. */
         const DeviceSection **unresolved;
         size_t n_unresolved;
+        SriovRequest *sriov;
+        size_t n_sriov;
+        bool initramfs_stage; /* the boot stage before the root is mounted */
 } Run;
 
 const char *reason_to_string(Reason r);
@@ -186,7 +201,8 @@ void run_done(Run *run);
 int run_add_device(Run *run, const DeviceSection *s, const PciAddress *a, bool sibling, bool domain_given);
 void device_report_done(DeviceReport *d);
 
-/* Does something keep the run from being a success besides its devices (a path that leads nowhere)? */
+/* Does something keep the run from being a success besides its devices: a path that leads nowhere, virtual
+ * functions that could not be created? */
 bool run_has_unresolved(const Run *run);
 
 /* Is this device where it should be (apply/status) or able to get there (check)? */
