@@ -151,6 +151,7 @@ typedef struct SriovRequest {
         const DeviceSection *section;
         char pf[PCI_ADDRESS_MAX]; /* "" when its path leads nowhere */
         bool created;             /* this run wrote sriov_numvfs */
+        bool release_asked;       /* release named the PF */
         bool released;            /* this run set sriov_numvfs back to 0 */
         Severity severity;
         char *problem; /* why the VFs are not there, or NULL */

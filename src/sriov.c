@@ -249,13 +249,13 @@ void sriov_add_notes(Run *run, bool predict) {
         }
 }
 
-void sriov_release(Run *run) {
+void sriov_release(Run *run, bool every) {
         char path[PATH_MAX];
 
         for (size_t i = 0; i < run->n_sriov; i++) {
                 SriovRequest *q = &run->sriov[i];
                 bool all = true;
-                if (!q->pf[0])
+                if (!q->pf[0] || !(every || q->release_asked))
                         continue;
                 for (size_t k = 0; k < run->n_devices; k++) {
                         const DeviceReport *d = &run->devices[k];

@@ -14,5 +14,6 @@ int sriov_add_existing(Run *run);
 int sriov_create(Run *run);
 /* Host notes for each request: done, not done and why (check, status, apply). */
 void sriov_add_notes(Run *run, bool predict);
-/* After a release of every configured function: sriov_numvfs = 0 on each PF whose VFs all went back. */
-void sriov_release(Run *run);
+/* After a release of every configured function (EVERY), or of a PF by its address: sriov_numvfs = 0 on
+ * each such PF whose VFs all went back. */
+void sriov_release(Run *run, bool every);

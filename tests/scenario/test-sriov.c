@@ -217,6 +217,26 @@ START_TEST(test_release_of_one_vf_keeps_the_others) {
 }
 END_TEST
 
+START_TEST(test_release_of_the_pf_takes_its_vfs) {
+        _cleanup_free_ char *out = NULL, *rel = NULL;
+        setup_host("driver=igb sriov_total=4", "");
+        scenario_write_config(two_vfs);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 0);
+        ck_assert_int_eq(scenario_tool(&rel, NULL, "release", PF, NULL), 0);
+        assert_contains(rel, "[vfs]: the virtual functions of " PF " are removed (sriov_numvfs = 0)");
+        ck_assert(!sim_device_exists(scenario_root, "0000:01:10.0"));
+        assert_driver(PF, "igb");
+        /* The VFs were handed back before the PF dropped them. */
+        _cleanup_free_ char *log = NULL;
+        ck_assert_int_eq(sim_log_read(scenario_root, &log), 0);
+        char *unbind = strstr(log, "vfio-pci/unbind");
+        char *zero = strstr(log, "sriov_numvfs len=1 data=\"0\"");
+        ck_assert_ptr_nonnull(unbind);
+        ck_assert_ptr_nonnull(zero);
+        ck_assert(unbind < zero);
+}
+END_TEST
+
 START_TEST(test_initramfs_without_the_pf_driver_leaves_it_to_root) {
         _cleanup_free_ char *early = NULL, *late = NULL;
         setup_host("sriov_total=4", "");
@@ -267,6 +287,7 @@ int main(void) {
         tcase_add_test(tc, test_vfs_share_the_pf_group);
         tcase_add_test(tc, test_release_removes_the_vfs);
         tcase_add_test(tc, test_release_of_one_vf_keeps_the_others);
+        tcase_add_test(tc, test_release_of_the_pf_takes_its_vfs);
         tcase_add_test(tc, test_initramfs_without_the_pf_driver_leaves_it_to_root);
         tcase_add_test(tc, test_root_stage_creates_and_reports_under_the_label);
         suite_add_tcase(s, tc);
