@@ -66,7 +66,7 @@ typedef enum Explanation {
 
 /* The values a template may name beyond what the device report and the run say themselves (@DEVICE@,
  * @LABEL@, @SECTION@, @CONFIG@, @WANTED@, @ID@, @CLASS@, @EXPECT@, @GROUP@, @BLOCKERS@, @MOUNTS@, @VFS@,
- * @SECONDS@). */
+ * @SECONDS@, @WANT@). */
 typedef struct ExplainArgs {
         const char *current; /* @CURRENT@: the driver the device is on */
         const char *module;  /* @MODULE@ */
