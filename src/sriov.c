@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "alloc-util.h"
+#include "bounded.h"
 #include "fileio.h"
 #include "sriov.h"
 #include "sysroot.h"
@@ -140,10 +141,35 @@ static int request_check(Run *run, SriovRequest *q, int *ret_numvfs, char **ret_
         return 0;
 }
 
-/* Write VALUE to the PF's ATTR; the error explained in Q. */
+typedef struct PfWrite {
+        const char *path;
+        const char *value;
+        char what[BOUNDED_STEP_MAX];
+} PfWrite;
+
+static int pf_write_work(BoundedStep *s, void *userdata) {
+        const PfWrite *w = userdata;
+        bounded_step(s, 1, w->what);
+        return write_attr(w->path, w->value);
+}
+
+/* Write VALUE to the PF's ATTR within the per-device limit: creating VFs runs the PF driver's SR-IOV setup,
+ * which may block. The error explained in Q. */
 static int write_pf(Run *run, SriovRequest *q, const char *attr, const char *value, const char *driver) {
         char path[PATH_MAX];
-        int r = write_attr(device_attr_path(path, run->root, q->pf, attr), value);
+        PfWrite w = { .path = device_attr_path(path, run->root, q->pf, attr), .value = value };
+        BoundedResult b = {};
+        snprintf(w.what, sizeof(w.what), "writing %s to %s of %s", value, attr, q->pf);
+        int r = bounded_run(pf_write_work, &w, run_timeout_msec(run), run->lock_fd, &b);
+        if (r >= 0 && b.timed_out) {
+                request_problem(q, SEVERITY_ERROR,
+                                format_alloc("[%s]: gave up after %u s while %s; the kernel is still at it",
+                                             q->section->name, run_timeout_msec(run) / 1000, b.step),
+                                strdup("see 'journalctl -k' for what the PF's driver waits on"));
+                return -ETIME;
+        }
+        if (r >= 0)
+                r = b.not_started ? -ECANCELED : b.error;
         if (r >= 0)
                 return 0;
         if (streq(attr, "sriov_drivers_autoprobe"))
