@@ -137,19 +137,41 @@ static void snapshot_first_boot(Run *run, const char *rebuild) {
         r = snapshot_take(run, &snap, &missing);
         if (r >= 0 && missing)
                 return;
-        if (r >= 0)
-                r = snapshot_save(run->root, &snap);
         if (r < 0) {
                 note_add(&run->notes, SEVERITY_WARNING, NOTE_SNAPSHOT,
-                         format_alloc("no snapshot to compare with, and taking one failed: cannot write %s: %s", path,
-                                      strerror(-r)),
+                         format_alloc("no snapshot to compare with, and taking one failed: %s", strerror(-r)),
+                         strdup("run 'vfio-bind snapshot'"));
+                return;
+        }
+        r = snapshot_save(run->root, &snap);
+        if (r >= 0) {
+                note_add(&run->notes, SEVERITY_INFO, NOTE_SNAPSHOT,
+                         format_alloc("no snapshot existed: took one of %zu function%s in %s; later boots report "
+                                      "what changes",
+                                      snap.n, snap.n == 1 ? "" : "s", path),
+                         format_alloc("the initramfs stage compares too once its image is made again (%s)",
+                                      rebuild));
+                return;
+        }
+        /* This early /var is often not writable (a root still mounted read-only, the unit's sandbox): keep
+         * it in the run directory for vfio-bind-snapshot.service, which runs once the file systems are. */
+        int save_error = r, dir_fd = run_dir_open(run->root);
+        r = dir_fd < 0 ? dir_fd : snapshot_save_at(dir_fd, &snap);
+        if (dir_fd >= 0)
+                close(dir_fd);
+        if (r < 0) {
+                note_add(&run->notes, SEVERITY_WARNING, NOTE_SNAPSHOT,
+                         format_alloc("no snapshot to compare with, and taking one failed: cannot write %s (%s) nor "
+                                      "%s%s (%s)",
+                                      path, strerror(-save_error), run->root, SNAPSHOT_PENDING, strerror(-r)),
                          strdup("run 'vfio-bind snapshot' once the cause is fixed"));
                 return;
         }
         note_add(&run->notes, SEVERITY_INFO, NOTE_SNAPSHOT,
-                 format_alloc("no snapshot existed: took one of %zu function%s in %s; later boots report what "
-                              "changes",
-                              snap.n, snap.n == 1 ? "" : "s", path),
+                 format_alloc("no snapshot existed: took one of %zu function%s; %s is not writable yet (%s), so "
+                              "vfio-bind-snapshot.service stores it there from %s%s",
+                              snap.n, snap.n == 1 ? "" : "s", path, strerror(-save_error), run->root,
+                              SNAPSHOT_PENDING),
                  format_alloc("the initramfs stage compares too once its image is made again (%s)", rebuild));
 }
 

@@ -29,6 +29,7 @@ typedef struct Options {
         bool json;
         bool dry_run;
         bool quiet;
+        bool from_boot; /* snapshot: store the one the root stage took */
         const char *stage;
         unsigned budget_sec; /* 0: none given */
         char **addresses;    /* point into argv */
@@ -50,7 +51,7 @@ static void help(FILE *f) {
               "  check                 validate the configuration and the host; change nothing\n"
               "  status                show each configured function, its driver, group and verdict\n"
               "  release [ADDRESS...]  give functions back to the host (all configured ones by default)\n"
-              "  snapshot              record what each configured function is now; boots compare with it\n"
+              "  snapshot [--from-boot] record what each configured function is now; boots compare with it\n"
               "  boot --stage=STAGE    what the initramfs (STAGE=initramfs) and the boot unit (STAGE=root) run\n"
               "  storage               list the PCI functions holding mounted filesystems (for initramfs hooks)\n"
               "  libraries             list the libraries loaded at run time and where from (for initramfs hooks)\n"
@@ -108,6 +109,10 @@ static int check_options(const Options *o) {
                 fprintf(stderr, "vfio-bind: --dry-run goes with apply\n");
                 return -EINVAL;
         }
+        if (o->from_boot && o->verb != VERB_SNAPSHOT) {
+                fprintf(stderr, "vfio-bind: --from-boot goes with snapshot\n");
+                return -EINVAL;
+        }
         if (o->stage && o->verb != VERB_BOOT) {
                 fprintf(stderr, "vfio-bind: --stage goes with boot\n");
                 return -EINVAL;
@@ -128,7 +133,8 @@ static int check_options(const Options *o) {
 
 /* Returns 1 to continue, 0 to exit successfully (help, version), negative on a usage error. */
 static int parse_argv(int argc, char **argv, Options *o) {
-        enum { ARG_CONFIG = 0x100, ARG_ROOT, ARG_JSON, ARG_DRY_RUN, ARG_STAGE, ARG_VERSION, ARG_TIME_BUDGET };
+        enum { ARG_CONFIG = 0x100, ARG_ROOT, ARG_JSON, ARG_DRY_RUN, ARG_STAGE, ARG_VERSION, ARG_TIME_BUDGET,
+               ARG_FROM_BOOT };
         static const struct option options[] = {
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "root", required_argument, NULL, ARG_ROOT },
@@ -136,6 +142,7 @@ static int parse_argv(int argc, char **argv, Options *o) {
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "stage", required_argument, NULL, ARG_STAGE },
                 { "time-budget", required_argument, NULL, ARG_TIME_BUDGET },
+                { "from-boot", no_argument, NULL, ARG_FROM_BOOT },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -178,6 +185,9 @@ static int parse_argv(int argc, char **argv, Options *o) {
                         break;
                 case ARG_STAGE:
                         o->stage = optarg;
+                        break;
+                case ARG_FROM_BOOT:
+                        o->from_boot = true;
                         break;
                 case ARG_TIME_BUDGET: {
                         char *end = NULL;
@@ -275,6 +285,40 @@ static int run_verb(const Options *o, const char *root, Config *config) {
         if (config->n_errors > 0)
                 status = EXIT_USAGE_OR_CONFIG;
         return status;
+}
+
+/* What vfio-bind-snapshot.service runs: the snapshot a first good boot took while /var was not writable,
+ * stored where boots read it, unless one is there already (the admin's own wins). */
+static int store_boot_snapshot(const Options *o, const char *root) {
+        _cleanup_snapshot_ Snapshot snap = {};
+        char pending[PATH_MAX], path[PATH_MAX];
+        int r;
+
+        root_path(pending, root, SNAPSHOT_PENDING);
+        root_path(path, root, SNAPSHOT_FILE);
+        if (access(path, F_OK) == 0) {
+                if (!o->quiet)
+                        printf("%s exists already: the boot's snapshot is not needed.\n", path);
+                (void) unlink(pending);
+                return EXIT_ALL_OK;
+        }
+        r = snapshot_load_path(pending, &snap, NULL);
+        if (r == -ENOENT) {
+                if (!o->quiet)
+                        printf("The boot took no snapshot (%s does not exist): nothing to store.\n", pending);
+                return EXIT_ALL_OK;
+        }
+        if (r >= 0)
+                r = snapshot_save(root, &snap);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: cannot store %s as %s: %s\n", pending, path, strerror(-r));
+                return EXIT_DEVICE_PROBLEM;
+        }
+        (void) unlink(pending);
+        if (!o->quiet)
+                printf("Stored the snapshot of %zu function%s that this boot took in %s.\n", snap.n,
+                       snap.n == 1 ? "" : "s", path);
+        return EXIT_ALL_OK;
 }
 
 /* The record every boot compares with: taken when the admin says the hardware is as it should be. */
@@ -397,6 +441,6 @@ int main(int argc, char **argv) {
         if (config->missing && o.verb != VERB_RELEASE)
                 return report_unconfigured(&o, root, config);
         if (o.verb == VERB_SNAPSHOT)
-                return take_snapshot(&o, root, config);
+                return o.from_boot ? store_boot_snapshot(&o, root) : take_snapshot(&o, root, config);
         return run_verb(&o, root, config);
 }

@@ -298,17 +298,13 @@ static int write_all(int fd, const char *buf, size_t len) {
         return 0;
 }
 
-int snapshot_save(const char *root, const Snapshot *s) {
+static int snapshot_format(const Snapshot *s, char **ret) {
         _cleanup_free_ char *text = NULL;
-        _cleanup_close_ int dir_fd = -1;
-        char path[PATH_MAX];
-        int fd, r;
-
-        r = strdup_printf(&text,
-                          "# vfio-bind snapshot: what each configured function was when it was taken. Every boot\n"
-                          "# compares against it; take a new one with 'vfio-bind snapshot' after checking the\n"
-                          "# hardware.\nversion %d\n",
-                          SNAPSHOT_VERSION);
+        int r = strdup_printf(&text,
+                              "# vfio-bind snapshot: what each configured function was when it was taken. Every boot\n"
+                              "# compares against it; take a new one with 'vfio-bind snapshot' after checking the\n"
+                              "# hardware.\nversion %d\n",
+                              SNAPSHOT_VERSION);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < s->n; i++) {
@@ -316,15 +312,17 @@ int snapshot_save(const char *root, const Snapshot *s) {
                 if (!line || strextendf_with_separator(&text, NULL, "%s", line) < 0)
                         return -ENOMEM;
         }
+        *ret = TAKE_PTR(text);
+        return 0;
+}
 
-        /* /var/lib exists on any installed system; under --root it may not. */
-        static const char *const dirs[] = { "/var", "/var/lib", SNAPSHOT_DIR };
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
-                if (mkdir(root_path(path, root, "%s", dirs[i]), 0755) < 0 && errno != EEXIST)
-                        return -errno;
-        dir_fd = open(path, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dir_fd < 0)
-                return -errno;
+int snapshot_save_at(int dir_fd, const Snapshot *s) {
+        _cleanup_free_ char *text = NULL;
+        int fd, r;
+
+        r = snapshot_format(s, &text);
+        if (r < 0)
+                return r;
         /* Readers (the next boot, the initramfs hooks) never see half a file. */
         (void) unlinkat(dir_fd, ".snapshot.tmp", 0);
         fd = openat(dir_fd, ".snapshot.tmp", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
@@ -340,6 +338,21 @@ int snapshot_save(const char *root, const Snapshot *s) {
         if (r < 0)
                 (void) unlinkat(dir_fd, ".snapshot.tmp", 0);
         return r;
+}
+
+int snapshot_save(const char *root, const Snapshot *s) {
+        _cleanup_close_ int dir_fd = -1;
+        char path[PATH_MAX];
+
+        /* /var/lib exists on any installed system; under --root it may not. */
+        static const char *const dirs[] = { "/var", "/var/lib", SNAPSHOT_DIR };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                if (mkdir(root_path(path, root, "%s", dirs[i]), 0755) < 0 && errno != EEXIST)
+                        return -errno;
+        dir_fd = open(path, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir_fd < 0)
+                return -errno;
+        return snapshot_save_at(dir_fd, s);
 }
 
 static int parse_ids(const char *v, uint16_t *a, uint16_t *b) {
@@ -425,15 +438,19 @@ static int parse_entry(char *line, SnapshotEntry *ret) {
 }
 
 int snapshot_load(const char *root, Snapshot *ret, unsigned *ret_line) {
+        char path[PATH_MAX];
+        return snapshot_load_path(root_path(path, root, SNAPSHOT_FILE), ret, ret_line);
+}
+
+int snapshot_load_path(const char *path, Snapshot *ret, unsigned *ret_line) {
         _cleanup_snapshot_ Snapshot s = {};
         _cleanup_free_ char *text = NULL;
-        char path[PATH_MAX];
         size_t size;
         unsigned line = 0;
         bool versioned = false;
         int r;
 
-        r = read_full_file(root_path(path, root, SNAPSHOT_FILE), &text, &size);
+        r = read_full_file(path, &text, &size);
         if (r < 0)
                 return r;
         for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {

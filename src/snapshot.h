@@ -17,6 +17,9 @@
 #define SNAPSHOT_FILE    "/var/lib/vfio-bind/snapshot"
 #define SNAPSHOT_DIR     "/var/lib/vfio-bind"
 #define SNAPSHOT_VERSION 1
+/* Where the root stage leaves the snapshot of a first good boot when /var is not writable yet (early boot:
+ * a read-only root, the unit's sandbox); vfio-bind-snapshot.service stores it later. */
+#define SNAPSHOT_PENDING "/run/vfio-bind/snapshot"
 
 typedef enum SerialState {
         SERIAL_NONE,       /* the device has no Device Serial Number capability */
@@ -60,8 +63,11 @@ void snapshot_entry_done(SnapshotEntry *e);
 /* ROOT/var/lib/vfio-bind/snapshot: -ENOENT when there is none, -EPROTONOSUPPORT for another version,
  * -EBADMSG (with *ret_line) for a line this version cannot read. */
 int snapshot_load(const char *root, Snapshot *ret, unsigned *ret_line);
+int snapshot_load_path(const char *path, Snapshot *ret, unsigned *ret_line);
 /* Replace the file atomically (a temporary file renamed over it), creating the directory. */
 int snapshot_save(const char *root, const Snapshot *s);
+/* The same, as the file "snapshot" in the directory DIR_FD. */
+int snapshot_save_at(int dir_fd, const Snapshot *s);
 int snapshot_add(Snapshot *s, SnapshotEntry *e); /* takes E's contents */
 void snapshot_done(Snapshot *s);
 #define _cleanup_snapshot_ _cleanup_(snapshot_done)

@@ -198,6 +198,39 @@ START_TEST(test_first_root_boot_takes_the_snapshot) {
 }
 END_TEST
 
+START_TEST(test_first_boot_snapshot_waits_for_a_writable_var) {
+        /* /var/lib/vfio-bind/snapshot cannot be written (here: a directory where its temporary file goes; at
+         * boot: a read-only root or the unit's sandbox): the root stage keeps the snapshot in /run, and
+         * vfio-bind-snapshot.service stores it. */
+        _cleanup_free_ char *host = host_text(&original), *out = NULL, *stored = NULL, *again = NULL;
+        _cleanup_free_ char *pending = NULL, *snap = NULL;
+        scenario_setup_with(host);
+        scenario_write_config(warn_config);
+        _cleanup_free_ char *blocker = NULL;
+        ck_assert_int_ge(asprintf(&blocker, "%s/var/lib/vfio-bind/.snapshot.tmp", scenario_root), 0);
+        scenario_write_file("var/lib/vfio-bind/.keep", "");
+        ck_assert_int_eq(mkdir(blocker, 0755), 0);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 0);
+        assert_contains(out, "no snapshot existed: took one of 1 function;");
+        assert_contains(out, "so vfio-bind-snapshot.service stores it there from");
+        pending = scenario_read_file("run/vfio-bind/snapshot");
+        ck_assert_ptr_nonnull(pending);
+        assert_contains(pending, "function label=nic address=0000:01:00.0");
+
+        ck_assert_int_eq(rmdir(blocker), 0);
+        ck_assert_int_eq(scenario_tool(&stored, NULL, "snapshot", "--from-boot", NULL), 0);
+        assert_contains(stored, "Stored the snapshot of 1 function that this boot took in");
+        snap = scenario_read_file("var/lib/vfio-bind/snapshot");
+        ck_assert_ptr_nonnull(snap);
+        ck_assert_str_eq(snap, pending);
+        ck_assert_ptr_null(scenario_read_file("run/vfio-bind/snapshot"));
+        /* Once there, it is never replaced by a boot's. */
+        scenario_write_file("run/vfio-bind/snapshot", pending);
+        ck_assert_int_eq(scenario_tool(&again, NULL, "snapshot", "--from-boot", NULL), 0);
+        assert_contains(again, "exists already");
+}
+END_TEST
+
 START_TEST(test_failed_boot_takes_no_snapshot) {
         _cleanup_free_ char *host = host_text(&original), *out = NULL;
         scenario_setup_with(host);
@@ -268,6 +301,7 @@ int main(void) {
         tcase_add_test(tc, test_snapshot_records_every_field);
         tcase_add_test(tc, test_unprivileged_read_leaves_serial_unknown);
         tcase_add_test(tc, test_first_root_boot_takes_the_snapshot);
+        tcase_add_test(tc, test_first_boot_snapshot_waits_for_a_writable_var);
         tcase_add_test(tc, test_failed_boot_takes_no_snapshot);
         tcase_add_test(tc, test_initramfs_stage_compares_too);
         tcase_add_test(tc, test_unreadable_snapshot_is_said);

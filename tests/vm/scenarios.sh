@@ -134,7 +134,11 @@ echo "#### snapshot"
 cat /var/lib/vfio-bind/snapshot 2>&1
 echo "#### initrd-snapshot"
 img=/boot/initrd.img-$(uname -r)
-{ lsinitramfs "$img" 2>/dev/null || lsinitrd "$img" 2>/dev/null; } | grep -c 'var/lib/vfio-bind/snapshot'
+{ lsinitramfs "$img" 2>/dev/null || lsinitrd "$img" 2>/dev/null; } | grep -c 'var/lib/vfio-bind/snapshot' || true
+echo "#### snapshot-unit"
+systemctl show -p ActiveState -p Result vfio-bind-snapshot.service
+journalctl -b -u vfio-bind-snapshot -o cat --no-pager
+exit 0
 PROBE
 chmod +x "$cfg/probe-sriov.sh"
 # S2: the snapshot S took, on the root's disk before its initramfs is made (so the image carries it).
@@ -440,6 +444,9 @@ checks_s() {
     m=$(vm_jfield "$o" VFIO_BIND_KIND=snapshot MESSAGE)
     echo "$tag: journal: $m"
     vm_check "$tag: the first boot took the snapshot and said so" vm_contains "$m" "no snapshot existed: took one of 2 functions"
+    vm_section "$o" snapshot-unit | sed "s/^/$tag: vfio-bind-snapshot.service: /"
+    vm_check "$tag: vfio-bind-snapshot.service stored it in /var/lib/vfio-bind" \
+        grep -q "^Stored the snapshot of 2 functions that this boot took in /var/lib/vfio-bind/snapshot" <<<"$(vm_section "$o" snapshot-unit)"
     vm_check "$tag: the snapshot records the VFs with their device path" \
         grep -q "^function label=nvmevf address=0000:02:00.1 id=1b36:0010 .* path=0000:00:06.0/00.1 " <<<"$(vm_section "$o" snapshot)"
 }
