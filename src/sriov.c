@@ -103,13 +103,14 @@ int sriov_add_existing(Run *run) {
 /* Why the PF at Q cannot get its VFs, without writing anything; NULL problem when it can (or has them). */
 static int request_check(Run *run, SriovRequest *q, int *ret_numvfs, char **ret_driver) {
         const DeviceSection *s = q->section;
-        char path[PATH_MAX];
         int total = 0, r;
 
         *ret_numvfs = -1;
         *ret_driver = NULL;
         if (!pci_device_exists(run->root, q->pf)) {
-                request_problem(q, SEVERITY_ERROR, format_alloc("[%s]: no PCI device at %s to create virtual functions on", s->name, q->pf),
+                request_problem(q, SEVERITY_ERROR,
+                                format_alloc("[%s]: no PCI device at %s to create virtual functions on", s->name,
+                                             q->pf),
                                 strdup("check 'lspci -D' and the address of the physical function"));
                 return 0;
         }
@@ -135,10 +136,7 @@ static int request_check(Run *run, SriovRequest *q, int *ret_numvfs, char **ret_
         }
         (void) read_count(run->root, q->pf, "sriov_numvfs", ret_numvfs);
         r = pci_device_read_driver(run->root, q->pf, ret_driver);
-        if (r == -ENOMEM)
-                return r;
-        (void) path;
-        return 0;
+        return r == -ENOMEM ? r : 0;
 }
 
 typedef struct PfWrite {
