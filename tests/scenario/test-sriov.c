@@ -254,6 +254,24 @@ START_TEST(test_initramfs_without_the_pf_driver_leaves_it_to_root) {
 }
 END_TEST
 
+START_TEST(test_initramfs_with_the_pf_driver_creates_them_there) {
+        _cleanup_free_ char *early = NULL, *late = NULL;
+        setup_host("driver=igb sriov_total=4", "");
+        scenario_write_config(two_vfs);
+        scenario_write_file("dev/kmsg", "");
+        ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
+        assert_driver("0000:01:10.0", "vfio-pci");
+        assert_driver("0000:01:10.2", "vfio-pci");
+        _cleanup_free_ char *kmsg = scenario_read_file("dev/kmsg");
+        assert_contains(kmsg, "2 of 2 functions on vfio-pci, claimed in the initramfs");
+        /* The root stage finds them there and creates nothing. */
+        ck_assert_int_eq(sim_log_clear(scenario_root), 0);
+        ck_assert_int_eq(scenario_tool(&late, NULL, "boot", "--stage=root", NULL), 0);
+        ck_assert_int_eq(sim_log_count(scenario_root, "sriov_numvfs"), 0);
+        assert_contains(late, "VFIO_BIND_STAGE=initramfs");
+}
+END_TEST
+
 START_TEST(test_root_stage_creates_and_reports_under_the_label) {
         _cleanup_free_ char *out = NULL;
         setup_host("driver=igb sriov_total=4", "");
@@ -289,6 +307,7 @@ int main(void) {
         tcase_add_test(tc, test_release_of_one_vf_keeps_the_others);
         tcase_add_test(tc, test_release_of_the_pf_takes_its_vfs);
         tcase_add_test(tc, test_initramfs_without_the_pf_driver_leaves_it_to_root);
+        tcase_add_test(tc, test_initramfs_with_the_pf_driver_creates_them_there);
         tcase_add_test(tc, test_root_stage_creates_and_reports_under_the_label);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
