@@ -347,7 +347,7 @@ static void print_interfaces(FILE *f, const Run *run) {
 void output_text(FILE *f, const Run *run, Verb verb, bool color) {
         char summary[SUMMARY_MAX];
 
-        if (run->n_devices == 0 && !run_has_unresolved(run)) {
+        if (run->n_devices == 0 && !run_has_unresolved(run) && run->n_sriov == 0) {
                 if (run->config && run->config->n_errors > 0) {
                         fputs("No valid device section in ", f);
                         fput_printable(f, run->config->path);

@@ -83,6 +83,19 @@ START_TEST(test_vfs_created_and_claimed) {
 }
 END_TEST
 
+START_TEST(test_check_before_the_vfs_exist) {
+        _cleanup_free_ char *out = NULL, *status = NULL;
+        setup_host("driver=igb sriov_total=4", "");
+        scenario_write_config(two_vfs);
+        ck_assert_int_eq(scenario_tool(&out, NULL, "check", NULL), 0);
+        assert_contains(out, "[vfs]: " PF " has 0 of 2 virtual functions; they are created by 'vfio-bind apply'");
+        ck_assert_int_eq(sim_log_count(scenario_root, "sriov"), 0);
+        /* status is about now: missing VFs are a problem. */
+        ck_assert_int_eq(scenario_tool(&status, NULL, "status", NULL), 1);
+        assert_contains(status, "[vfs]: " PF " has 0 of 2 virtual functions");
+}
+END_TEST
+
 START_TEST(test_unlisted_vf_stays_unbound) {
         /* With autoprobe off no VF driver takes a VF vfio-bind was not told to claim: it waits, unbound. */
         _cleanup_free_ char *out = NULL;
@@ -294,6 +307,7 @@ int main(void) {
         TCase *tc = tcase_create("sriov");
         tcase_add_checked_fixture(tc, NULL, teardown);
         tcase_add_test(tc, test_vfs_created_and_claimed);
+        tcase_add_test(tc, test_check_before_the_vfs_exist);
         tcase_add_test(tc, test_unlisted_vf_stays_unbound);
         tcase_add_test(tc, test_vf_list_claims_only_those);
         tcase_add_test(tc, test_other_count_goes_through_zero);
