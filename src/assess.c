@@ -6,6 +6,7 @@
 #include "fileio.h"
 #include "holders.h"
 #include "modules.h"
+#include "sriov.h"
 #include "string-util.h"
 #include "sysroot.h"
 
@@ -105,6 +106,41 @@ static int assess_load(Run *run, DeviceReport *d, char **ret_elsewhere) {
         return 0;
 }
 
+/* subsystem = and serial = work like expect =: the function at the address must be that one. */
+static Reason assess_guards(Run *run, DeviceReport *d) {
+        const DeviceSection *s = d->section;
+        char path[PATH_MAX], now[64], want[PCI_SERIAL_MAX];
+        unsigned long sv = 0, sd = 0;
+
+        if (s->has_subsystem) {
+                (void) read_attr_hex(device_attr_path(path, run->root, d->name, "subsystem_vendor"), &sv);
+                (void) read_attr_hex(device_attr_path(path, run->root, d->name, "subsystem_device"), &sd);
+                if (sv != s->subsystem_vendor || sd != s->subsystem_device) {
+                        char have[16];
+                        snprintf(have, sizeof(have), "%04lx:%04lx", sv & 0xffff, sd & 0xffff);
+                        snprintf(want, sizeof(want), "%04x:%04x", s->subsystem_vendor, s->subsystem_device);
+                        return explain(d, run, EXPLAIN_SUBSYSTEM_MISMATCH,
+                                       &(ExplainArgs){ .detail = have, .want = want });
+                }
+        }
+        if (s->has_serial) {
+                SerialState state = SERIAL_UNREADABLE;
+                uint64_t serial = 0;
+                (void) pci_device_serial(run->root, d->name, &state, &serial);
+                /* Unreadable (not root): check cannot tell, the boot stages, which run as root, will. */
+                if (state == SERIAL_UNREADABLE)
+                        return REASON_NONE;
+                if (state == SERIAL_NONE)
+                        snprintf(now, sizeof(now), "none (no serial number capability)");
+                else
+                        pci_serial_format(serial, now);
+                if (state != SERIAL_KNOWN || serial != s->serial)
+                        return explain(d, run, EXPLAIN_SERIAL_MISMATCH,
+                                       &(ExplainArgs){ .detail = now, .want = pci_serial_format(s->serial, want) });
+        }
+        return REASON_NONE;
+}
+
 /* Is the device there the one the configuration means? */
 static Reason assess_identity(Run *run, DeviceReport *d, const char *elsewhere) {
         const PciDevice *dev = d->dev;
@@ -120,6 +156,32 @@ static Reason assess_identity(Run *run, DeviceReport *d, const char *elsewhere) 
             (dev->vendor != d->section->expect_vendor || dev->device != d->section->expect_device)) {
                 return explain(d, run, EXPLAIN_ID_MISMATCH, NULL);
         }
+        /* The guards name one function: a sibling or a virtual function is not it. */
+        if (d->section && !d->sibling && !d->virtual_function)
+                return assess_guards(run, d);
+        return REASON_NONE;
+}
+
+/* Compare with the snapshot: a function that changed is reported field by field, and with drift = refuse it
+ * is left alone. Fills d->drift. */
+static Reason assess_drift(Run *run, DeviceReport *d) {
+        _cleanup_(snapshot_entry_done) SnapshotEntry now = {};
+        _cleanup_(drift_list_done) DriftList drifts = {};
+        const SnapshotEntry *was;
+
+        free(d->drift);
+        d->drift = NULL;
+        if (!d->section || run->snapshot_error < 0)
+                return REASON_NONE;
+        was = snapshot_find(&run->snapshot, d->section->name, d->name, d->section->has_path && !d->sibling);
+        if (!was)
+                return REASON_NONE; /* named after the snapshot was taken: nothing to compare with */
+        if (snapshot_entry_read(run->root, d->section->name, d->name, &now) < 0 ||
+            snapshot_compare(was, &now, &drifts) < 0 || drifts.n == 0)
+                return REASON_NONE;
+        d->drift = drift_list_summary(&drifts);
+        if (d->drift && run->config && run->config->drift_policy == DRIFT_POLICY_REFUSE)
+                return explain(d, run, EXPLAIN_DRIFT_REFUSED, &(ExplainArgs){ .detail = d->drift });
         return REASON_NONE;
 }
 
@@ -159,6 +221,16 @@ static Reason assess_capability(Run *run, DeviceReport *d) {
 
         if (dev->sriov_numvfs > 0 && !driver_is_vfio(dev->driver))
                 return explain(d, run, EXPLAIN_SRIOV_ENABLED, NULL);
+
+        /* Without ACS a VF lands in its PF's group: a VM would share DMA with the PF the host keeps. */
+        if (d->virtual_function) {
+                _cleanup_free_ char *pf_group = NULL;
+                char path[PATH_MAX], group[16];
+                snprintf(group, sizeof(group), "%d", dev->iommu_group);
+                if (read_link_basename(device_attr_path(path, run->root, d->physfn, "iommu_group"), &pf_group) >= 0 &&
+                    streq(pf_group, group))
+                        return explain(d, run, EXPLAIN_SRIOV_SHARED_GROUP, &(ExplainArgs){ .detail = d->physfn });
+        }
         return REASON_NONE;
 }
 
@@ -175,6 +247,8 @@ static Reason assess(Run *run, DeviceReport *d) {
         if (r < 0 || !d->dev)
                 return explain(d, run, EXPLAIN_MISSING, NULL);
         reason = assess_identity(run, d, elsewhere);
+        if (reason == REASON_NONE)
+                reason = assess_drift(run, d);
         if (reason == REASON_NONE)
                 reason = assess_storage(run, d);
         if (reason == REASON_NONE)
@@ -240,6 +314,18 @@ static void add_device_notes(Run *run, DeviceReport *d) {
                 note_add(&d->notes, SEVERITY_WARNING, NOTE_NO_RESET,
                          format_alloc("%s offers no reset method: restarting its VM may need a host reboot", d->name),
                          strdup("check for a vendor-reset module, and set reset_method = device_specific"));
+
+        if (d->drift && d->reason != REASON_DRIFT)
+                note_add(&d->notes, SEVERITY_WARNING, NOTE_DRIFT,
+                         format_alloc("%s is not what it was when the snapshot was taken: %s", d->name, d->drift),
+                         strdup("check the hardware; if the change is expected, run 'vfio-bind snapshot' and rebuild "
+                                "the initramfs (drift = refuse would leave it alone)"));
+
+        if (d->section && d->section->has_path && !d->sibling) {
+                char p[PCI_PATH_MAX];
+                note_add(&d->notes, SEVERITY_INFO, NOTE_PATH,
+                         format_alloc("path %s leads to %s", pci_path_format(&d->section->path, p), d->name), NULL);
+        }
 
         if (d->mounts && d->section && d->section->force)
                 note_add(&d->notes, SEVERITY_WARNING, NOTE_FORCED,
@@ -320,13 +406,38 @@ void assess_iommufd(Run *run) {
         run->iommufd_read = true;
 }
 
-static void add_host_notes(Run *run) {
+static void add_host_notes(Run *run, bool predict) {
         note_list_done(&run->notes);
         if (run->config && run->config->n_errors > 0)
                 note_add(&run->notes, SEVERITY_ERROR, NOTE_CONFIG_INVALID,
                          format_alloc("%s has %zu error%s", run->config->path, run->config->n_errors,
                                       run->config->n_errors == 1 ? "" : "s"),
                          strdup("run 'vfio-bind check' and correct them"));
+        for (size_t i = 0; i < run->n_unresolved; i++) {
+                char p[PCI_PATH_MAX];
+                note_add(&run->notes, SEVERITY_ERROR, NOTE_PATH_UNRESOLVED,
+                         format_alloc("path %s of [%s] leads to no PCI function on this host",
+                                      pci_path_format(&run->unresolved[i]->path, p), run->unresolved[i]->name),
+                         format_alloc("check 'lspci -PP' (it prints device paths), then correct the path at line %u of "
+                                      "%s",
+                                      run->unresolved[i]->path_line, run_config_path(run)));
+        }
+        if (run->snapshot_error == -EBADMSG)
+                note_add(&run->notes, SEVERITY_WARNING, NOTE_SNAPSHOT,
+                         format_alloc("%s%s line %u cannot be read: nothing is compared with it", run->root,
+                                      SNAPSHOT_FILE, run->snapshot_bad_line),
+                         strdup("run 'vfio-bind snapshot' to take it again"));
+        else if (run->snapshot_error == -EPROTONOSUPPORT)
+                note_add(&run->notes, SEVERITY_WARNING, NOTE_SNAPSHOT,
+                         format_alloc("%s%s was written by another version of vfio-bind: nothing is compared with it",
+                                      run->root, SNAPSHOT_FILE),
+                         strdup("run 'vfio-bind snapshot' to take it again"));
+        else if (run->snapshot_error < 0 && run->snapshot_error != -ENOENT)
+                note_add(&run->notes, SEVERITY_WARNING, NOTE_SNAPSHOT,
+                         format_alloc("cannot read %s%s: %s; nothing is compared with it", run->root, SNAPSHOT_FILE,
+                                      strerror(-run->snapshot_error)),
+                         NULL);
+        sriov_add_notes(run, predict);
         if (run->n_devices == 0)
                 return;
         if (!run->facts.iommu_enabled)
@@ -360,7 +471,7 @@ int run_check(Run *run) {
                 else
                         assess_note_group(run, d, SEVERITY_WARNING);
         }
-        add_host_notes(run);
+        add_host_notes(run, true);
         return conflicts_add_notes(run);
 }
 
@@ -395,7 +506,7 @@ int run_status(Run *run) {
                 if (d->reason == REASON_NONE)
                         assess_note_group(run, d, SEVERITY_WARNING);
         }
-        add_host_notes(run);
+        add_host_notes(run, false);
         assess_iommufd(run);
 
         /* Who uses the claimed devices now: the first thing to know before a release or a VM start. */

@@ -16,6 +16,7 @@
 #include "metrics.h"
 #include "output.h"
 #include "report.h"
+#include "snapshot.h"
 #include "stage.h"
 #include "state-file.h"
 #include "sysroot.h"
@@ -162,6 +163,62 @@ static void write_root_state(const char *root, const Run *run, bool disabled, ui
                         strerror(-r));
 }
 
+/* The first root-stage boot that claimed everything with no snapshot on disk takes one, so that later boots
+ * have something to compare with, and says so. Only a success is recorded: a snapshot of a failing setup
+ * would make its failure the norm. */
+static void snapshot_first_boot(Run *run, const char *rebuild) {
+        _cleanup_snapshot_ Snapshot snap = {};
+        _cleanup_free_ char *missing = NULL;
+        char path[PATH_MAX];
+        int r;
+
+        if (run->snapshot_error != -ENOENT || run->n_devices == 0 || run_has_unresolved(run))
+                return;
+        for (size_t i = 0; i < run->n_devices; i++)
+                if (!device_report_ok(&run->devices[i]))
+                        return;
+        root_path(path, run->root, SNAPSHOT_FILE);
+        r = snapshot_take(run, &snap, &missing);
+        if (r >= 0 && missing)
+                return;
+        if (r < 0) {
+                note_add(&run->notes, SEVERITY_WARNING, NOTE_SNAPSHOT,
+                         format_alloc("no snapshot to compare with, and taking one failed: %s", strerror(-r)),
+                         strdup("run 'vfio-bind snapshot'"));
+                return;
+        }
+        r = snapshot_save(run->root, &snap);
+        if (r >= 0) {
+                note_add(&run->notes, SEVERITY_INFO, NOTE_SNAPSHOT,
+                         format_alloc("no snapshot existed: took one of %zu function%s in %s; later boots report "
+                                      "what changes",
+                                      snap.n, snap.n == 1 ? "" : "s", path),
+                         format_alloc("the initramfs stage compares too once its image is made again (%s)",
+                                      rebuild));
+                return;
+        }
+        /* This early /var is often not writable (a root still mounted read-only, the unit's sandbox): keep
+         * it in the run directory for vfio-bind-snapshot.service, which runs once the file systems are. */
+        int save_error = r, dir_fd = run_dir_open(run->root);
+        r = dir_fd < 0 ? dir_fd : snapshot_save_at(dir_fd, &snap);
+        if (dir_fd >= 0)
+                close(dir_fd);
+        if (r < 0) {
+                note_add(&run->notes, SEVERITY_WARNING, NOTE_SNAPSHOT,
+                         format_alloc("no snapshot to compare with, and taking one failed: cannot write %s (%s) nor "
+                                      "%s%s (%s)",
+                                      path, strerror(-save_error), run->root, SNAPSHOT_PENDING, strerror(-r)),
+                         strdup("run 'vfio-bind snapshot' once the cause is fixed"));
+                return;
+        }
+        note_add(&run->notes, SEVERITY_INFO, NOTE_SNAPSHOT,
+                 format_alloc("no snapshot existed: took one of %zu function%s; %s is not writable yet (%s), so "
+                              "vfio-bind-snapshot.service stores it there from %s%s",
+                              snap.n, snap.n == 1 ? "" : "s", path, strerror(-save_error), run->root,
+                              SNAPSHOT_PENDING),
+                 format_alloc("the initramfs stage compares too once its image is made again (%s)", rebuild));
+}
+
 static void claim(Run *run, const Config *config) {
         _cleanup_free_ char *why = NULL;
         const char *fix;
@@ -233,6 +290,8 @@ int boot_stage(const char *root, const char *config_path, Stage stage) {
                         ctx.initramfs = INITRAMFS_DISABLED;
         } else {
                 read_initramfs_state(root, config, &early, &ctx);
+                if (!disabled && !config->missing)
+                        snapshot_first_boot(&run, ctx.rebuild_command);
                 write_root_state(root, &run, disabled, now_usec() - start);
         }
 
@@ -241,6 +300,8 @@ int boot_stage(const char *root, const char *config_path, Stage stage) {
                 fprintf(stderr, "vfio-bind: cannot build the boot report: %s\n", strerror(-r));
 
         /* The initramfs stage never fails boot; the root unit fails visibly when a device is not claimed. */
+        if (!initramfs && run_has_unresolved(&run))
+                return 1;
         if (!initramfs)
                 for (size_t i = 0; i < run.n_devices; i++)
                         if (!device_report_ok(&run.devices[i]))

@@ -5,6 +5,7 @@
 #include "explain.h"
 #include "fileio.h"
 #include "modules.h"
+#include "sriov.h"
 #include "steps.h"
 #include "string-util.h"
 #include "sysroot.h"
@@ -445,6 +446,12 @@ int run_apply(Run *run, bool dry_run) {
         uint64_t taint_before = 0;
         int r;
 
+        /* Virtual functions first: they are what is claimed. */
+        if (!dry_run) {
+                r = sriov_create(run);
+                if (r < 0)
+                        return r;
+        }
         r = run_check(run);
         if (r < 0)
                 return r;

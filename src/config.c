@@ -26,8 +26,17 @@ enum {
         KEY_RESET_METHOD = 1u << 5,
         KEY_GROUP_POLICY = 1u << 6,
         KEY_TIMEOUT = 1u << 7,
-        KEY_METRICS_DIR = 1u << 8,
+        KEY_SUBSYSTEM = 1u << 8,
+        KEY_SERIAL = 1u << 9,
+        KEY_PATH = 1u << 10,
+        KEY_VFS = 1u << 11,
+        KEY_VF = 1u << 12,
+        KEY_DRIFT_POLICY = 1u << 13,
+        KEY_METRICS_DIR = 1u << 14,
 };
+
+/* The PCIe limit: sriov_totalvfs is a 16-bit field. */
+#define VFS_MAX 65535u
 
 /* Open addressing over 64-bit keys; A and B say where the key was seen (section, address or line). */
 typedef struct IndexEntry {
@@ -208,7 +217,7 @@ static void begin_section(ParseState *st, const char *name) {
                 return;
         }
         DeviceSection *s = &c->sections[c->n_sections];
-        *s = (DeviceSection) { .line = st->line, .name = strdup(name) };
+        *s = (DeviceSection) { .line = st->line, .name = strdup(name), .vfs = -1 };
         if (!s->name) {
                 st->oom = -ENOMEM;
                 return;
@@ -370,6 +379,147 @@ static void parse_addresses(ParseState *st, DeviceSection *s, const char *value)
                 add_error(st, st->line, "address needs at least one PCI address, e.g. 0000:01:00.0");
 }
 
+int pci_path_parse(const char *s, PciPath *ret) {
+        PciPath p = {};
+        char first[PCI_ADDRESS_MAX];
+        size_t n = strcspn(s, "/");
+
+        if (n == 0 || n >= sizeof(first))
+                return -EINVAL;
+        memcpy(first, s, n);
+        first[n] = 0;
+        if (pci_address_parse(first, &p.start) < 0)
+                return -EINVAL;
+        for (const char *q = s + n; *q;) {
+                /* Each hop: '/', one or two hex digits of device <= 1f, '.', one digit of function <= 7. */
+                unsigned dev = 0, digits = 0;
+                if (*q++ != '/')
+                        return -EINVAL;
+                for (; isxdigit((unsigned char) *q) && digits < 3; q++, digits++)
+                        dev = dev * 16 + (unsigned) (isdigit((unsigned char) *q) ? *q - '0'
+                                                                                 : tolower((unsigned char) *q) - 'a' + 10);
+                if (digits == 0 || digits > 2 || dev > 0x1f || *q != '.')
+                        return -EINVAL;
+                q++;
+                if (*q < '0' || *q > '7')
+                        return -EINVAL;
+                if (p.n_hops >= PCI_PATH_DEPTH_MAX)
+                        return -EINVAL;
+                p.slot[p.n_hops] = (uint8_t) dev;
+                p.function[p.n_hops] = (uint8_t) (*q - '0');
+                p.n_hops++;
+                q++;
+                if (*q && *q != '/')
+                        return -EINVAL;
+        }
+        *ret = p;
+        return 0;
+}
+
+char *pci_path_format(const PciPath *p, char buf[static PCI_PATH_MAX]) {
+        char a[PCI_ADDRESS_MAX];
+        size_t n = (size_t) snprintf(buf, PCI_PATH_MAX, "%s", pci_address_format(&p->start, a));
+        for (size_t i = 0; i < p->n_hops && n < PCI_PATH_MAX; i++)
+                n += (size_t) snprintf(buf + n, PCI_PATH_MAX - n, "/%02x.%u", p->slot[i], p->function[i]);
+        return buf;
+}
+
+int pci_serial_parse(const char *s, uint64_t *ret) {
+        uint64_t v = 0;
+        unsigned digits = 0;
+        char sep = 0;
+
+        for (const char *q = s; *q; q++) {
+                if (isxdigit((unsigned char) *q)) {
+                        if (++digits > 16)
+                                return -EINVAL;
+                        v = v << 4 | (uint64_t) (isdigit((unsigned char) *q) ? *q - '0' : tolower((unsigned char) *q) - 'a' + 10);
+                        continue;
+                }
+                /* A separator only between pairs, and the same one throughout. */
+                if ((*q != '-' && *q != ':') || digits == 0 || digits % 2 != 0 || (sep && *q != sep) ||
+                    !isxdigit((unsigned char) q[1]))
+                        return -EINVAL;
+                if (!sep && digits != 2)
+                        return -EINVAL;
+                sep = *q;
+        }
+        if (digits != 16)
+                return -EINVAL;
+        if (sep && (strlen(s) != 23))
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+char *pci_serial_format(uint64_t serial, char buf[static PCI_SERIAL_MAX]) {
+        size_t n = 0;
+        for (int i = 7; i >= 0; i--)
+                n += (size_t) snprintf(buf + n, PCI_SERIAL_MAX - n, "%s%02x", i == 7 ? "" : "-",
+                                       (unsigned) (serial >> (i * 8)) & 0xff);
+        return buf;
+}
+
+static void parse_path(ParseState *st, DeviceSection *s, const char *value) {
+        if (pci_path_parse(value, &s->path) < 0) {
+                add_error(st, st->line,
+                          "'%s' is not a PCI device path; expected [DOMAIN:]BUS:SLOT.FUNCTION followed by "
+                          "/SLOT.FUNCTION for each bridge on the way, in hex, e.g. 0000:00:1c.0/00.0",
+                          value);
+                return;
+        }
+        s->has_path = true;
+        s->path_line = st->line;
+}
+
+static int compare_unsigned(const void *a, const void *b) {
+        unsigned x = *(const unsigned *) a, y = *(const unsigned *) b;
+        return x < y ? -1 : x > y;
+}
+
+/* "0-3,6": decimal VF numbers (the kernel's virtfnN) and ranges; repeats are mistakes. */
+static void parse_vf_list(ParseState *st, DeviceSection *s, const char *value) {
+        _cleanup_free_ char *copy = strdup(value);
+        char *save = NULL;
+
+        if (!copy) {
+                st->oom = -ENOMEM;
+                return;
+        }
+        for (char *tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+                unsigned long lo, hi;
+                char *end;
+
+                errno = 0;
+                lo = strtoul(tok, &end, 10);
+                hi = lo;
+                if (!errno && end != tok && *end == '-' && isdigit((unsigned char) end[1]))
+                        hi = strtoul(end + 1, &end, 10);
+                if (errno || end == tok || *end || !isdigit((unsigned char) tok[0]) || lo > hi || hi >= VFS_MAX) {
+                        add_error(st, st->line,
+                                  "'%s' is not a virtual function number or range; expected e.g. vf = 0-3,6", tok);
+                        return;
+                }
+                for (unsigned long i = lo; i <= hi; i++) {
+                        if (!GREEDY_REALLOC(s->vf_indexes, s->n_vf_indexes + 1)) {
+                                st->oom = -ENOMEM;
+                                return;
+                        }
+                        s->vf_indexes[s->n_vf_indexes++] = (unsigned) i;
+                }
+        }
+        if (s->n_vf_indexes == 0) {
+                add_error(st, st->line, "vf needs at least one virtual function number, e.g. vf = 0-3,6");
+                return;
+        }
+        qsort(s->vf_indexes, s->n_vf_indexes, sizeof(unsigned), compare_unsigned);
+        for (size_t i = 1; i < s->n_vf_indexes; i++)
+                if (s->vf_indexes[i] == s->vf_indexes[i - 1]) {
+                        add_error(st, st->line, "virtual function %u is listed twice", s->vf_indexes[i]);
+                        return;
+                }
+}
+
 static bool mark_key(ParseState *st, unsigned *seen, unsigned key, const char *name) {
         if (*seen & key) {
                 add_error(st, st->line, "key '%s' given twice in this section", name);
@@ -391,6 +541,15 @@ static void handle_global(ParseState *st, const char *name, const char *value) {
                         c->group_policy = GROUP_POLICY_REFUSE;
                 else
                         add_error(st, st->line, "nonviable_group must be 'warn' or 'refuse', got '%s'", value);
+        } else if (streq(name, "drift")) {
+                if (!mark_key(st, &st->global_keys, KEY_DRIFT_POLICY, name))
+                        return;
+                if (streq(value, "warn"))
+                        c->drift_policy = DRIFT_POLICY_WARN;
+                else if (streq(value, "refuse"))
+                        c->drift_policy = DRIFT_POLICY_REFUSE;
+                else
+                        add_error(st, st->line, "drift must be 'warn' or 'refuse', got '%s'", value);
         } else if (streq(name, "timeout")) {
                 char *end;
                 if (!mark_key(st, &st->global_keys, KEY_TIMEOUT, name))
@@ -416,14 +575,63 @@ static void handle_global(ParseState *st, const char *name, const char *value) {
                         st->oom = -ENOMEM;
         } else
                 add_error(st, st->line,
-                          "unknown key '%s' in [global]; known keys: nonviable_group, timeout, metrics_dir", name);
+                          "unknown key '%s' in [global]; known keys: nonviable_group, drift, timeout, metrics_dir",
+                          name);
 }
 
 static void handle_device(ParseState *st, DeviceSection *s, const char *name, const char *value) {
         if (streq(name, "address")) {
                 /* Repeating address adds functions: one line per function reads well for big sections. */
                 s->seen_keys |= KEY_ADDRESS;
+                if (s->seen_keys & KEY_PATH) {
+                        add_error(st, st->line, "address and path name the device twice; keep one of them");
+                        return;
+                }
                 parse_addresses(st, s, value);
+        } else if (streq(name, "path")) {
+                if (!mark_key(st, &s->seen_keys, KEY_PATH, name))
+                        return;
+                if (s->seen_keys & KEY_ADDRESS) {
+                        add_error(st, st->line, "address and path name the device twice; keep one of them");
+                        return;
+                }
+                parse_path(st, s, value);
+        } else if (streq(name, "subsystem")) {
+                if (!mark_key(st, &s->seen_keys, KEY_SUBSYSTEM, name))
+                        return;
+                if (parse_id_pair(value, &s->subsystem_vendor, &s->subsystem_device))
+                        s->has_subsystem = true;
+                else
+                        add_error(st, st->line,
+                                  "subsystem must be VENDOR:DEVICE in hex, e.g. 1043:889d, got '%s'", value);
+        } else if (streq(name, "serial")) {
+                if (!mark_key(st, &s->seen_keys, KEY_SERIAL, name))
+                        return;
+                if (pci_serial_parse(value, &s->serial) >= 0)
+                        s->has_serial = true;
+                else
+                        add_error(st, st->line,
+                                  "serial must be the Device Serial Number as 16 hex digits, e.g. "
+                                  "00-11-22-33-44-55-66-77 (as lspci -vv prints it), got '%s'",
+                                  value);
+        } else if (streq(name, "vfs")) {
+                if (!mark_key(st, &s->seen_keys, KEY_VFS, name))
+                        return;
+                char *end;
+                errno = 0;
+                unsigned long n = strtoul(value, &end, 10);
+                if (errno || end == value || *end || !isdigit((unsigned char) value[0]) || n < 1 || n > VFS_MAX)
+                        add_error(st, st->line, "vfs must be a number of virtual functions from 1 to %u, got '%s'",
+                                  VFS_MAX, value);
+                else {
+                        s->vfs = (int) n;
+                        s->vfs_line = st->line;
+                }
+        } else if (streq(name, "vf")) {
+                if (!mark_key(st, &s->seen_keys, KEY_VF, name))
+                        return;
+                s->vf_line = st->line;
+                parse_vf_list(st, s, value);
         } else if (streq(name, "functions")) {
                 if (!mark_key(st, &s->seen_keys, KEY_FUNCTIONS, name))
                         return;
@@ -469,8 +677,8 @@ static void handle_device(ParseState *st, DeviceSection *s, const char *name, co
                 parse_reset_methods(st, s, value);
         } else
                 add_error(st, st->line,
-                          "unknown key '%s' in [%s]; known keys: address, functions, expect, driver, force, "
-                          "reset_method",
+                          "unknown key '%s' in [%s]; known keys: address, path, functions, expect, subsystem, "
+                          "serial, driver, force, reset_method, vfs, vf",
                           name, s->name);
 }
 
@@ -632,11 +840,26 @@ static void check_sections_complete(ParseState *st) {
         Config *c = st->config;
         for (size_t i = 0; i < c->n_sections; i++) {
                 DeviceSection *s = &c->sections[i];
-                if (s->n_addresses == 0 && !(s->seen_keys & KEY_ADDRESS)) {
-                        st->section = s;
-                        add_error(st, s->line, "section [%s] has no address; add e.g. 'address = 0000:01:00.0'",
+                st->section = s;
+                if (s->n_addresses == 0 && !(s->seen_keys & (KEY_ADDRESS | KEY_PATH)))
+                        add_error(st, s->line,
+                                  "section [%s] has no address; add e.g. 'address = 0000:01:00.0' (or path = ...)",
                                   s->name);
-                }
+                if (s->has_path && s->all_functions)
+                        add_error(st, s->functions_line, "functions = all goes with address, not with path");
+                for (size_t j = 0; s->has_path && j < i; j++)
+                        if (c->sections[j].has_path && memcmp(&c->sections[j].path, &s->path, sizeof(PciPath)) == 0)
+                                add_error(st, s->path_line, "this path is already named in [%s] at line %u",
+                                          c->sections[j].name, c->sections[j].path_line);
+                if (s->vfs > 0 && (s->n_addresses + s->has_path != 1 || s->all_functions))
+                        add_error(st, s->vfs_line,
+                                  "vfs needs a section naming one function, the physical function; give the "
+                                  "virtual functions their own section if they need other settings");
+                if (s->n_vf_indexes > 0 && s->vfs <= 0)
+                        add_error(st, s->vf_line, "vf picks among the virtual functions vfs = creates; add vfs = N");
+                else if (s->n_vf_indexes > 0 && s->vf_indexes[s->n_vf_indexes - 1] >= (unsigned) s->vfs)
+                        add_error(st, s->vf_line, "virtual function %u does not exist with vfs = %d (they count from 0)",
+                                  s->vf_indexes[s->n_vf_indexes - 1], s->vfs);
         }
         st->section = NULL;
 }
@@ -647,6 +870,7 @@ static Config *config_new(const char *path) {
                 return NULL;
         c->timeout_sec = DEFAULT_DEVICE_TIMEOUT_SEC;
         c->group_policy = GROUP_POLICY_WARN;
+        c->drift_policy = DRIFT_POLICY_WARN;
         c->path = strdup(path);
         if (!c->path)
                 return config_free(c);
@@ -969,6 +1193,7 @@ Config *config_free(Config *c) {
                 free(c->sections[i].address_domain_given);
                 free(c->sections[i].driver);
                 free(c->sections[i].reset_method);
+                free(c->sections[i].vf_indexes);
         }
         for (size_t i = 0; i < c->n_errors; i++)
                 free(c->errors[i].message);

@@ -19,6 +19,25 @@ typedef enum GroupPolicy {
         GROUP_POLICY_REFUSE, /* leave the whole request alone and say why */
 } GroupPolicy;
 
+/* What to do with a function that differs from the snapshot (vfio-bind snapshot) taken when it worked. */
+typedef enum DriftPolicy {
+        DRIFT_POLICY_WARN,   /* claim it and report each field that changed */
+        DRIFT_POLICY_REFUSE, /* leave it alone until the admin checks the hardware and takes a new snapshot */
+} DriftPolicy;
+
+/* The kernel's device path form, "[DOMAIN:]BUS:DEV.FN/DEV.FN/...": the first function hangs off a root bus,
+ * each next one behind the bridge before it. It survives bus renumbering. */
+#define PCI_PATH_DEPTH_MAX 16
+typedef struct PciPath {
+        PciAddress start;
+        uint8_t n_hops;
+        uint8_t slot[PCI_PATH_DEPTH_MAX];
+        uint8_t function[PCI_PATH_DEPTH_MAX];
+} PciPath;
+
+/* Printed like the kernel's pci= option: "0000:00:1c.0/00.0"; bigger than any path we print. */
+#define PCI_PATH_MAX (PCI_ADDRESS_MAX + PCI_PATH_DEPTH_MAX * 5)
+
 typedef struct DeviceSection {
         char *name;
         unsigned line;
@@ -31,6 +50,19 @@ typedef struct DeviceSection {
         bool has_expect;
         uint16_t expect_vendor;
         uint16_t expect_device;
+        bool has_subsystem;
+        uint16_t subsystem_vendor;
+        uint16_t subsystem_device;
+        bool has_serial;
+        uint64_t serial; /* the PCIe Device Serial Number */
+        bool has_path;   /* path = instead of address =: resolved at run time */
+        PciPath path;
+        unsigned path_line;
+        unsigned vfs_line;
+        unsigned vf_line;
+        int vfs;              /* vfs = N on an SR-IOV physical function; -1 when not given */
+        unsigned *vf_indexes; /* vf = 0-3,6, sorted, no repeats; NULL: all of them */
+        size_t n_vf_indexes;
         char *driver; /* NULL means DEFAULT_VFIO_DRIVER; AUTO_VFIO_DRIVER is chosen per device */
         bool force;
         char *reset_method; /* NULL leaves the kernel's choice alone; else names separated by single spaces */
@@ -47,6 +79,7 @@ typedef struct Config {
         char *path;
         bool missing; /* no file: nothing to do */
         GroupPolicy group_policy;
+        DriftPolicy drift_policy;
         unsigned timeout_sec;
         char *metrics_dir; /* NULL: the boot unit writes no metrics file */
         DeviceSection *sections;
@@ -76,5 +109,16 @@ void config_freep(Config **c);
 #define _cleanup_config_ __attribute__((cleanup(config_freep)))
 
 const char *device_section_driver(const DeviceSection *s);
+
+/* Strict parse of the device path form: hex only, the same limits as an address, at most
+ * PCI_PATH_DEPTH_MAX hops. Returns 0 or -EINVAL. */
+int pci_path_parse(const char *s, PciPath *ret);
+char *pci_path_format(const PciPath *p, char buf[static PCI_PATH_MAX]);
+/* A Device Serial Number as 16 hex digits, in groups of two separated by '-' or ':' or not at all
+ * ("00-11-22-33-44-55-66-77", as lspci prints it). */
+int pci_serial_parse(const char *s, uint64_t *ret);
+/* "00-11-22-33-44-55-66-77". */
+#define PCI_SERIAL_MAX 24
+char *pci_serial_format(uint64_t serial, char buf[static PCI_SERIAL_MAX]);
 size_t config_count_valid_sections(const Config *c);
 uint64_t config_hash_bytes(const char *data, size_t size);

@@ -144,6 +144,26 @@ static const ExplainEntry table[_EXPLAIN_MAX] = {
                                         "cdev exists: no VMM can open it",
                                         "check that devtmpfs is mounted on /dev, and that the kernel has "
                                         "CONFIG_VFIO_GROUP or CONFIG_VFIO_DEVICE_CDEV" },
+        [EXPLAIN_SUBSYSTEM_MISMATCH] = { REASON_ID_MISMATCH,
+                                         "@DEVICE@ has subsystem @DETAIL@, but [@SECTION@] expects subsystem "
+                                         "@WANT@",
+                                         "another card of the same model sits there now: check 'lspci -nnv -s "
+                                         "@DEVICE@' and correct address or subsystem in @CONFIG@" },
+        [EXPLAIN_SERIAL_MISMATCH] = { REASON_ID_MISMATCH,
+                                      "@DEVICE@ has serial number @DETAIL@, but [@SECTION@] expects @WANT@",
+                                      "another unit of the same model sits there now: check 'lspci -vv -s @DEVICE@' "
+                                      "and correct address or serial in @CONFIG@" },
+        [EXPLAIN_DRIFT_REFUSED] = { REASON_DRIFT,
+                                    "@DEVICE@ is not what it was when the snapshot was taken: @DETAIL@ (drift = "
+                                    "refuse)",
+                                    "check the hardware (a moved card, a firmware or kernel update), correct "
+                                    "@CONFIG@ if needed, then run 'vfio-bind snapshot' and rebuild the initramfs" },
+        [EXPLAIN_SRIOV_SHARED_GROUP] = { REASON_SRIOV_SHARED_GROUP,
+                                         "virtual function @DEVICE@ shares IOMMU group @GROUP@ with its physical "
+                                         "function @DETAIL@: the device has no ACS, so a VM would share the PF's "
+                                         "DMA space",
+                                         "use a device (or firmware) with ACS on its functions; the PF cannot be "
+                                         "handed to VFIO while it runs the virtual functions" },
 };
 
 /* The fields the caller passes, by name. */
@@ -153,7 +173,7 @@ static const struct {
 } arg_fields[] = {
         { "CURRENT", offsetof(ExplainArgs, current) }, { "MODULE", offsetof(ExplainArgs, module) },
         { "DETAIL", offsetof(ExplainArgs, detail) },   { "STEP", offsetof(ExplainArgs, step) },
-        { "HINT", offsetof(ExplainArgs, hint) },
+        { "HINT", offsetof(ExplainArgs, hint) },       { "WANT", offsetof(ExplainArgs, want) },
 };
 
 /* The fields the device report and the run know themselves, as text. */

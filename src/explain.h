@@ -57,18 +57,23 @@ typedef enum Explanation {
         EXPLAIN_MODULE_NOT_LOADED_ROOT,
         EXPLAIN_RESET_METHOD_FAILED,
         EXPLAIN_NO_VFIO_INTERFACE,
+        EXPLAIN_SUBSYSTEM_MISMATCH,
+        EXPLAIN_SERIAL_MISMATCH,
+        EXPLAIN_DRIFT_REFUSED,
+        EXPLAIN_SRIOV_SHARED_GROUP,
         _EXPLAIN_MAX,
 } Explanation;
 
 /* The values a template may name beyond what the device report and the run say themselves (@DEVICE@,
  * @LABEL@, @SECTION@, @CONFIG@, @WANTED@, @ID@, @CLASS@, @EXPECT@, @GROUP@, @BLOCKERS@, @MOUNTS@, @VFS@,
- * @SECONDS@). */
+ * @SECONDS@, @WANT@). */
 typedef struct ExplainArgs {
         const char *current; /* @CURRENT@: the driver the device is on */
         const char *module;  /* @MODULE@ */
         const char *detail;  /* @DETAIL@: namesakes, holders, the unplaced root filesystem, what went wrong */
         const char *step;    /* @STEP@: where a bounded write was when it gave up */
         const char *hint;    /* @HINT@: a fix that depends on the host */
+        const char *want;    /* @WANT@: the value a guard (subsystem =, serial =) asks for */
         int error;           /* @ERROR@: a positive errno, said in words */
 } ExplainArgs;
 

@@ -18,6 +18,7 @@
 #include "macro.h"
 #include "metrics.h"
 #include "output.h"
+#include "snapshot.h"
 #include "state-file.h"
 #include "storage.h"
 #include "sysroot.h"
@@ -39,6 +40,7 @@ typedef struct Options {
         bool prometheus; /* --format=prometheus */
         bool dry_run;
         bool quiet;
+        bool from_boot; /* snapshot: store the one the root stage took */
         const char *stage;
         const char *kernel; /* modules: the release an initramfs is built for; NULL the running one */
         unsigned budget_sec; /* 0: none given */
@@ -61,6 +63,7 @@ static void help(FILE *f) {
               "  check                 validate the configuration and the host; change nothing\n"
               "  status                show each configured function, its driver, group and verdict\n"
               "  release [ADDRESS...]  give functions back to the host (all configured ones by default)\n"
+              "  snapshot [--from-boot] record what each configured function is now; boots compare with it\n"
               "  boot --stage=STAGE    what the initramfs (STAGE=initramfs) and the boot unit (STAGE=root) run\n"
               "  storage               list the PCI functions holding mounted filesystems (for initramfs hooks)\n"
               "  libraries             list the libraries loaded at run time and where from (for initramfs hooks)\n"
@@ -96,6 +99,7 @@ static int parse_verb(const char *s, Verb *ret) {
                 { "apply", VERB_APPLY },         { "check", VERB_CHECK }, { "status", VERB_STATUS },
                 { "release", VERB_RELEASE },     { "boot", VERB_BOOT },   { "storage", VERB_STORAGE },
                 { "libraries", VERB_LIBRARIES }, { "modules", VERB_MODULES },  { "guard", VERB_GUARD },
+                { "snapshot", VERB_SNAPSHOT },
         };
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(s, verbs[i].name)) {
@@ -128,6 +132,10 @@ static int check_options(const Options *o) {
         }
         if (o->prometheus && o->verb != VERB_STATUS) {
                 fprintf(stderr, "vfio-bind: --format=prometheus goes with status\n");
+                return -EINVAL;
+        }
+        if (o->from_boot && o->verb != VERB_SNAPSHOT) {
+                fprintf(stderr, "vfio-bind: --from-boot goes with snapshot\n");
                 return -EINVAL;
         }
         if (o->stage && o->verb != VERB_BOOT) {
@@ -165,7 +173,7 @@ static int check_options(const Options *o) {
 /* Returns 1 to continue, 0 to exit successfully (help, version), negative on a usage error. */
 static int parse_argv(int argc, char **argv, Options *o) {
         enum { ARG_CONFIG = 0x100, ARG_ROOT, ARG_JSON, ARG_DRY_RUN, ARG_STAGE, ARG_VERSION, ARG_TIME_BUDGET, ARG_KERNEL,
-               ARG_FORMAT };
+               ARG_FORMAT, ARG_FROM_BOOT };
         static const struct option options[] = {
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "root", required_argument, NULL, ARG_ROOT },
@@ -175,6 +183,7 @@ static int parse_argv(int argc, char **argv, Options *o) {
                 { "stage", required_argument, NULL, ARG_STAGE },
                 { "time-budget", required_argument, NULL, ARG_TIME_BUDGET },
                 { "kernel", required_argument, NULL, ARG_KERNEL },
+                { "from-boot", no_argument, NULL, ARG_FROM_BOOT },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -226,6 +235,9 @@ static int parse_argv(int argc, char **argv, Options *o) {
                         break;
                 case ARG_STAGE:
                         o->stage = optarg;
+                        break;
+                case ARG_FROM_BOOT:
+                        o->from_boot = true;
                         break;
                 case ARG_TIME_BUDGET: {
                         char *end = NULL;
@@ -357,7 +369,7 @@ static int run_verb(const Options *o, const char *root, Config *config) {
                         output_text(stdout, &run, o->verb, use_color());
         }
 
-        status = EXIT_ALL_OK;
+        status = run_has_unresolved(&run) ? EXIT_DEVICE_PROBLEM : EXIT_ALL_OK;
         for (size_t i = 0; i < run.n_devices; i++)
                 if (!device_report_ok(&run.devices[i]))
                         status = EXIT_DEVICE_PROBLEM;
@@ -432,6 +444,79 @@ static int guard(const Options *o, const char *root, Config *config) {
                 if (notes.notes[i].severity == SEVERITY_ERROR)
                         return EXIT_DEVICE_PROBLEM;
         return EXIT_ALL_OK;
+}
+
+/* What vfio-bind-snapshot.service runs: the snapshot a first good boot took while /var was not writable,
+ * stored where boots read it, unless one is there already (the admin's own wins). */
+static int store_boot_snapshot(const Options *o, const char *root) {
+        _cleanup_snapshot_ Snapshot snap = {};
+        char pending[PATH_MAX], path[PATH_MAX];
+        int r;
+
+        root_path(pending, root, SNAPSHOT_PENDING);
+        root_path(path, root, SNAPSHOT_FILE);
+        if (access(path, F_OK) == 0) {
+                if (!o->quiet)
+                        printf("%s exists already: the boot's snapshot is not needed.\n", path);
+                (void) unlink(pending);
+                return EXIT_ALL_OK;
+        }
+        r = snapshot_load_path(pending, &snap, NULL);
+        if (r == -ENOENT) {
+                if (!o->quiet)
+                        printf("The boot took no snapshot (%s does not exist): nothing to store.\n", pending);
+                return EXIT_ALL_OK;
+        }
+        if (r >= 0)
+                r = snapshot_save(root, &snap);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: cannot store %s as %s: %s\n", pending, path, strerror(-r));
+                return EXIT_DEVICE_PROBLEM;
+        }
+        (void) unlink(pending);
+        if (!o->quiet)
+                printf("Stored the snapshot of %zu function%s that this boot took in %s.\n", snap.n,
+                       snap.n == 1 ? "" : "s", path);
+        return EXIT_ALL_OK;
+}
+
+/* The record every boot compares with: taken when the admin says the hardware is as it should be. */
+static int take_snapshot(const Options *o, const char *root, Config *config) {
+        _cleanup_run_ Run run = { .lock_fd = -1 };
+        _cleanup_snapshot_ Snapshot snap = {};
+        _cleanup_free_ char *missing = NULL;
+        char path[PATH_MAX];
+        int r;
+
+        if (!o->quiet)
+                output_config_errors(stdout, config);
+        if (config->n_errors > 0) {
+                fprintf(stderr, "vfio-bind: %s has errors; correct them before taking a snapshot\n", config->path);
+                return EXIT_USAGE_OR_CONFIG;
+        }
+        r = run_init(&run, root, config, 0);
+        if (r >= 0)
+                r = snapshot_take(&run, &snap, &missing);
+        if (r >= 0)
+                r = snapshot_save(root, &snap);
+        root_path(path, root, SNAPSHOT_FILE);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: cannot write %s: %s\n", path, strerror(-r));
+                return EXIT_DEVICE_PROBLEM;
+        }
+        if (!o->quiet) {
+                for (size_t i = 0; i < snap.n; i++)
+                        printf("%s [%s] %04x:%04x path %s\n", snap.entries[i].name, snap.entries[i].label,
+                               snap.entries[i].vendor, snap.entries[i].device, strna(snap.entries[i].path));
+                printf("Recorded %zu function%s in %s; rebuild the initramfs so its stage compares too.\n", snap.n,
+                       snap.n == 1 ? "" : "s", path);
+        }
+        if (missing)
+                fprintf(stderr, "vfio-bind: not recorded, no such device: %s\n", missing);
+        for (size_t i = 0; i < run.n_unresolved; i++)
+                fprintf(stderr, "vfio-bind: not recorded: the path of [%s] leads to no device\n",
+                        run.unresolved[i]->name);
+        return missing || run_has_unresolved(&run) ? EXIT_DEVICE_PROBLEM : EXIT_ALL_OK;
 }
 
 /* Recorded into the initramfs: there, before "/" is mounted, it is the only way to know which controller
@@ -543,5 +628,7 @@ int main(int argc, char **argv) {
                 return guard(&o, root, config);
         if (config->missing && o.verb != VERB_RELEASE && !o.prometheus)
                 return report_unconfigured(&o, root, config);
+        if (o.verb == VERB_SNAPSHOT)
+                return o.from_boot ? store_boot_snapshot(&o, root) : take_snapshot(&o, root, config);
         return run_verb(&o, root, config);
 }

@@ -166,6 +166,7 @@ static void json_device(FILE *f, const DeviceReport *d, Verb verb) {
         }
         fputc(']', f);
         json_kv_str(f, "mounts", d->mounts, &first);
+        json_kv_str(f, "drift", d->drift, &first);
         json_key(f, "vfio_interfaces", &first);
         if (!d->interfaces_read)
                 fputs("null", f);

@@ -60,6 +60,7 @@ const char *verb_to_string(Verb v) {
                 [VERB_APPLY] = "apply",         [VERB_CHECK] = "check", [VERB_STATUS] = "status",
                 [VERB_RELEASE] = "release",     [VERB_BOOT] = "boot",   [VERB_STORAGE] = "storage",
                 [VERB_LIBRARIES] = "libraries", [VERB_MODULES] = "modules", [VERB_GUARD] = "guard",
+                [VERB_SNAPSHOT] = "snapshot",
         };
         return names[v];
 }
@@ -347,7 +348,7 @@ static void print_interfaces(FILE *f, const Run *run) {
 void output_text(FILE *f, const Run *run, Verb verb, bool color) {
         char summary[SUMMARY_MAX];
 
-        if (run->n_devices == 0) {
+        if (run->n_devices == 0 && !run_has_unresolved(run) && run->n_sriov == 0) {
                 if (run->config && run->config->n_errors > 0) {
                         fputs("No valid device section in ", f);
                         fput_printable(f, run->config->path);

@@ -16,6 +16,7 @@ typedef enum Verb {
         VERB_LIBRARIES,
         VERB_MODULES,
         VERB_GUARD,
+        VERB_SNAPSHOT,
 } Verb;
 
 const char *verb_to_string(Verb v);

@@ -4,6 +4,7 @@
 #include "explain.h"
 #include "fileio.h"
 #include "holders.h"
+#include "sriov.h"
 #include "steps.h"
 #include "string-util.h"
 #include "sysroot.h"
@@ -134,6 +135,28 @@ static int release_select(Run *run, char **addresses, size_t n) {
                 if (pci_address_parse(addresses[i], &a) < 0)
                         continue;
                 pci_address_format(&a, name);
+                /* The PF of a vfs = section stands for the section: its virtual functions go back, then the
+                 * PF gives them up (sriov_release). */
+                bool pf = false;
+                for (size_t k = 0; k < run->n_sriov; k++)
+                        if (streq(run->sriov[k].pf, name)) {
+                                run->sriov[k].release_asked = true;
+                                pf = true;
+                        }
+                for (size_t j = 0; pf && j < n_configured && r >= 0; j++) {
+                        PciAddress v;
+                        if (!configured[j].virtual_function || !streq(configured[j].physfn, name) ||
+                            pci_address_parse(configured[j].name, &v) < 0)
+                                continue;
+                        size_t before = run->n_devices;
+                        r = run_add_device(run, configured[j].section, &v, false, true);
+                        if (r >= 0 && run->n_devices > before) {
+                                run->devices[run->n_devices - 1].virtual_function = true;
+                                memcpy(run->devices[run->n_devices - 1].physfn, name, sizeof(name));
+                        }
+                }
+                if (pf)
+                        continue;
                 for (size_t j = 0; j < n_configured; j++)
                         if (streq(configured[j].name, name))
                                 s = configured[j].section;
@@ -155,5 +178,7 @@ int run_release(Run *run, char **addresses, size_t n) {
         }
         for (size_t i = 0; i < run->n_devices; i++)
                 release_one(run, &run->devices[i]);
+        /* The whole configuration, or a PF named: the virtual functions vfs = N created go too. */
+        sriov_release(run, n == 0);
         return 0;
 }

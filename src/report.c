@@ -270,8 +270,10 @@ static int add_summary(Report *r, const Run *run, const BootContext *ctx, const 
         ReportEntry *e = entry_new(r, o->n_ok == run->n_devices ? LOG_INFO : LOG_ERR, MESSAGE_ID_SUMMARY);
         if (!e)
                 return -ENOMEM;
-        e->message = run->n_devices == 0 ? strdup("no devices configured: nothing to claim")
-                                         : format_alloc("%s%s", summary, where);
+        e->message = run->n_devices == 0 && run->n_sriov > 0
+                             ? strdup("no function to claim: the virtual functions that vfs = asks for do not exist")
+                     : run->n_devices == 0 ? strdup("no devices configured: nothing to claim")
+                                           : format_alloc("%s%s", summary, where);
         int k = e->message ? 0 : -ENOMEM;
         k = k ?: entry_field(e, "VFIO_BIND_KIND=summary");
         k = k ?: entry_field(e, "VFIO_BIND_FUNCTIONS=%zu", run->n_devices);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "run.h"
 #include "alloc-util.h"
+#include "sriov.h"
 #include "string-util.h"
 
 static const char *const reason_names[_REASON_MAX] = {
@@ -32,6 +33,9 @@ static const char *const reason_names[_REASON_MAX] = {
         [REASON_NOT_VFIO_DRIVER] = "not-vfio-driver",
         [REASON_RESET_METHOD_FAILED] = "reset-method-failed",
         [REASON_NO_VFIO_INTERFACE] = "no-vfio-interface",
+        [REASON_DRIFT] = "drift",
+        [REASON_SRIOV_FAILED] = "sriov-failed",
+        [REASON_SRIOV_SHARED_GROUP] = "sriov-shared-group",
 };
 
 static const char *const result_names[_RESULT_MAX] = {
@@ -70,6 +74,11 @@ static const char *const note_code_names[_NOTE_CODE_MAX] = {
         [NOTE_GUARD_NOT_VFIO] = "guard-not-vfio",
         [NOTE_GUARD_NO_GROUP] = "guard-no-group",
         [NOTE_GUARD_MANAGED] = "guard-managed",
+        [NOTE_DRIFT] = "drift",
+        [NOTE_SNAPSHOT] = "snapshot",
+        [NOTE_PATH] = "path",
+        [NOTE_PATH_UNRESOLVED] = "path-unresolved",
+        [NOTE_SRIOV] = "sriov",
 };
 
 const char *reason_to_string(Reason r) {
@@ -197,19 +206,47 @@ static int compare_reports(const void *a, const void *b) {
 int run_init(Run *run, const char *root, const Config *config, HostFactsFlags flags) {
         int r;
 
-        *run = (Run){ .root = root, .config = config, .lock_fd = -1 };
+        *run = (Run){ .root = root, .config = config, .lock_fd = -1,
+                      .initramfs_stage = flags & HOST_FACTS_RECORDED_STORAGE };
         r = host_facts_load(root, flags, &run->facts);
         if (r < 0)
                 return r;
 
+        /* The snapshot is only of interest when there is something to compare. */
+        if (config && config->n_sections > 0) {
+                run->snapshot_error = snapshot_load(root, &run->snapshot, &run->snapshot_bad_line);
+                if (run->snapshot_error == -ENOMEM)
+                        return -ENOMEM;
+        } else
+                run->snapshot_error = -ENOENT;
+
         /* Explicit addresses first, so that their sections own them. */
         for (size_t i = 0; config && i < config->n_sections; i++)
-                for (size_t j = 0; j < config->sections[i].n_addresses; j++) {
+                for (size_t j = 0; config->sections[i].vfs <= 0 && j < config->sections[i].n_addresses; j++) {
                         r = run_add_device(run, &config->sections[i], &config->sections[i].addresses[j], false,
                                            config->sections[i].address_domain_given[j]);
                         if (r < 0)
                                 return r;
                 }
+        /* Then paths, resolved to where the function is today. */
+        for (size_t i = 0; config && i < config->n_sections; i++) {
+                const DeviceSection *s = &config->sections[i];
+                PciAddress a;
+                if (!s->has_path || s->vfs > 0)
+                        continue;
+                r = pci_path_resolve(root, &s->path, &a);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        if (!GREEDY_REALLOC(run->unresolved, run->n_unresolved + 1))
+                                return -ENOMEM;
+                        run->unresolved[run->n_unresolved++] = s;
+                        continue;
+                }
+                r = run_add_device(run, s, &a, false, true);
+                if (r < 0)
+                        return r;
+        }
         for (size_t i = 0; config && i < config->n_sections; i++) {
                 const DeviceSection *s = &config->sections[i];
                 if (!s->all_functions || s->invalid)
@@ -226,6 +263,10 @@ int run_init(Run *run, const char *root, const Config *config, HostFactsFlags fl
                         }
                 }
         }
+        /* A physical function with vfs = N is not claimed: its virtual functions are. */
+        r = sriov_add_existing(run);
+        if (r < 0)
+                return r;
         /* Report in the order of the file, each section's functions by address. */
         run_sort_config = config;
         if (run->n_devices > 1)
@@ -243,6 +284,7 @@ void device_report_done(DeviceReport *d) {
         free(d->fix);
         free(d->group_blockers);
         free(d->mounts);
+        free(d->drift);
         note_list_done(&d->notes);
         pci_device_list_done(&d->group);
 }
@@ -252,6 +294,13 @@ void run_done(Run *run) {
                 device_report_done(&run->devices[i]);
         free(run->devices);
         note_list_done(&run->notes);
+        snapshot_done(&run->snapshot);
+        free(run->unresolved);
+        for (size_t i = 0; i < run->n_sriov; i++) {
+                free(run->sriov[i].problem);
+                free(run->sriov[i].fix);
+        }
+        free(run->sriov);
         host_facts_done(&run->facts);
         if (run->lock_fd >= 0)
                 close(run->lock_fd);
@@ -264,6 +313,16 @@ Severity device_report_severity(const DeviceReport *d) {
                 if (d->notes.notes[i].severity > s)
                         s = d->notes.notes[i].severity;
         return s;
+}
+
+bool run_has_unresolved(const Run *run) {
+        if (run->n_unresolved > 0)
+                return true;
+        for (size_t i = 0; i < run->notes.n; i++)
+                if (run->notes.notes[i].severity == SEVERITY_ERROR &&
+                    (run->notes.notes[i].code == NOTE_SRIOV || run->notes.notes[i].code == NOTE_PATH_UNRESOLVED))
+                        return true;
+        return false;
 }
 
 bool device_report_ok(const DeviceReport *d) {

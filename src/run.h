@@ -9,6 +9,7 @@
 #include "host-facts.h"
 #include "macro.h"
 #include "pci-device.h"
+#include "snapshot.h"
 
 /* The run model: what one run of vfio-bind knows about each configured function and about the host. The
  * verbs (engine.h) fill it, the outputs (output.h, report.h) read it. */
@@ -44,6 +45,9 @@ typedef enum Reason {
         REASON_NOT_VFIO_DRIVER,
         REASON_RESET_METHOD_FAILED,
         REASON_NO_VFIO_INTERFACE,
+        REASON_DRIFT,           /* differs from the snapshot, and drift = refuse */
+        REASON_SRIOV_FAILED,    /* vfs = N: the virtual functions could not be created */
+        REASON_SRIOV_SHARED_GROUP, /* a virtual function shares its IOMMU group with its physical function */
         _REASON_MAX,
         _REASON_INVALID = -EINVAL,
 } Reason;
@@ -98,6 +102,11 @@ typedef enum NoteCode {
         NOTE_GUARD_NOT_VFIO,
         NOTE_GUARD_NO_GROUP,
         NOTE_GUARD_MANAGED,
+        NOTE_DRIFT,            /* differs from the snapshot (drift = warn) */
+        NOTE_SNAPSHOT,         /* the snapshot was taken, or cannot be read */
+        NOTE_PATH,             /* path = resolved to this address */
+        NOTE_PATH_UNRESOLVED,  /* path = leads to no device */
+        NOTE_SRIOV,            /* vfs = N: what was done to the physical function */
         _NOTE_CODE_MAX,
         _NOTE_CODE_INVALID = -EINVAL,
 } NoteCode;
@@ -136,6 +145,9 @@ typedef struct DeviceReport {
         bool group_viable;
         char *group_blockers; /* "0000:01:00.1 (snd_hda_intel)" */
         char *mounts;         /* filesystems on this controller */
+        char *drift;          /* how it differs from the snapshot, "id was ..., now ..."; NULL: it does not */
+        bool virtual_function; /* created by its section's vfs = N; the section's address is its PF */
+        char physfn[PCI_ADDRESS_MAX]; /* with virtual_function */
         /* What a VMM can open, read once the device is on its VFIO driver: the group node and the device
          * cdev. Either is enough; a kernel without CONFIG_VFIO_GROUP has only the cdev. */
         bool interfaces_read;
@@ -143,6 +155,18 @@ typedef struct DeviceReport {
         VfioNode cdev_node;
         uint64_t usec;
 } DeviceReport;
+
+/* One vfs = N section: its physical function, and what this run did to it or found wrong with it. */
+typedef struct SriovRequest {
+        const DeviceSection *section;
+        char pf[PCI_ADDRESS_MAX]; /* "" when its path leads nowhere */
+        bool created;             /* this run wrote sriov_numvfs */
+        bool release_asked;       /* release named the PF */
+        bool released;            /* this run set sriov_numvfs back to 0 */
+        Severity severity;
+        char *problem; /* why the VFs are not there, or NULL */
+        char *fix;
+} SriovRequest;
 
 typedef struct Run {
         const char *root;
@@ -157,6 +181,17 @@ typedef struct Run {
         uint64_t taint_before;
         uint64_t taint_after;
         int lock_fd;
+        /* What the functions were when the admin took the snapshot; snapshot_error is why there is none
+         * (-ENOENT: never taken). */
+        Snapshot snapshot;
+        int snapshot_error;
+        unsigned snapshot_bad_line;
+        /* Sections named by path = whose path leads to no device now. */
+        const DeviceSection **unresolved;
+        size_t n_unresolved;
+        SriovRequest *sriov;
+        size_t n_sriov;
+        bool initramfs_stage; /* the boot stage before the root is mounted */
 } Run;
 
 const char *reason_to_string(Reason r);
@@ -176,6 +211,10 @@ void run_done(Run *run);
 /* Add the function at A to the run, unless it is there already. */
 int run_add_device(Run *run, const DeviceSection *s, const PciAddress *a, bool sibling, bool domain_given);
 void device_report_done(DeviceReport *d);
+
+/* Does something keep the run from being a success besides its devices: a path that leads nowhere, virtual
+ * functions that could not be created? */
+bool run_has_unresolved(const Run *run);
 
 /* Is this device where it should be (apply/status) or able to get there (check)? */
 bool device_report_ok(const DeviceReport *d);

@@ -583,11 +583,151 @@ static int store_reset_method(const char *root, const char *addr, const char *di
         return mkfile(dir, "reset_method", 0644, out);
 }
 
-static int store_sriov_numvfs(const char *dir, const void *buf, size_t len) {
+/* __device_attach() for a device that just appeared: the first registered driver that matches and probes. */
+static void device_attach(const char *root, const char *addr, const char *dir) {
+        _cleanup_free_ char *op = sim_path("%s/" SIM_DRIVERS_ORDER, root), *order = NULL;
+        if (!op || sim_read_file(op, &order, NULL) < 0)
+                return;
+        for (char *line = order, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                if (sim_driver_registered(root, line) && driver_matches(root, line, dir) &&
+                    probe(root, line, addr, dir) == 0)
+                        return;
+        }
+}
+
+/* The next free IOMMU group number. */
+static int next_group(const char *root) {
+        _cleanup_free_ char *p = sim_path("%s/sys/kernel/iommu_groups", root);
+        DIR *d = p ? opendir(p) : NULL;
+        struct dirent *de;
+        int max = -1;
+        while (d && (de = readdir(d)))
+                if (de->d_name[0] != '.' && atoi(de->d_name) > max)
+                        max = atoi(de->d_name);
+        if (d)
+                closedir(d);
+        return max + 1;
+}
+
+/* pci_iov_add_virtfn(): one VF on the PF's bus at routing id PF + offset + stride * INDEX, with the PF's ids
+ * (knob vf_device=DDDD gives it another device id), its own IOMMU group unless the knob vf_group=shared
+ * (a device without ACS: the VF lands in the PF's group), physfn and virtfnN links. */
+static int add_virtfn(const char *root, const char *pfaddr, const char *pfdir, unsigned index) {
+        unsigned domain, bus, slot, fn, offset = 0, stride = 1, vendor = 0, device = 0, sv = 0, sd = 0, class = 0, rev = 0;
+        _cleanup_free_ char *parent = strdup(pfdir), *vfdev = NULL, *share = NULL;
+        char addr[32], name[32];
+        int r, group = -1;
+
+        if (!parent || sscanf(pfaddr, "%x:%x:%x.%x", &domain, &bus, &slot, &fn) != 4)
+                return -EINVAL;
+        *strrchr(parent, '/') = '\0';
+        (void) read_uint_attr(pfdir, "sriov_offset", &offset);
+        (void) read_uint_attr(pfdir, "sriov_stride", &stride);
+        (void) read_hex_attr(pfdir, "vendor", &vendor);
+        (void) read_hex_attr(pfdir, "device", &device);
+        (void) read_hex_attr(pfdir, "subsystem_vendor", &sv);
+        (void) read_hex_attr(pfdir, "subsystem_device", &sd);
+        (void) read_hex_attr(pfdir, "class", &class);
+        (void) read_hex_attr(pfdir, "revision", &rev);
+        if (sim_knob_get(root, pfaddr, "vf_device", &vfdev) >= 0 && vfdev)
+                device = (unsigned) strtoul(vfdev, NULL, 16);
+        unsigned rid = (bus << 8 | slot << 3 | fn) + offset + stride * index;
+        snprintf(addr, sizeof(addr), "%04x:%02x:%02x.%x", domain, (rid >> 8) & 0xff, (rid >> 3) & 0x1f, rid & 7);
+
+        _cleanup_free_ char *dir = sim_path("%s/%s", parent, addr);
+        if (!dir)
+                return -ENOMEM;
+        if (mkdir(dir, 0755) < 0)
+                return -errno;
+        char v[64];
+        unsigned char config[256] = { 0 };
+        config[0] = vendor & 0xff, config[1] = vendor >> 8, config[2] = device & 0xff, config[3] = device >> 8;
+        _cleanup_free_ char *cfg = sim_path("%s/config", dir);
+        if (!cfg || (r = sim_write_file(cfg, config, sizeof(config), 0644)) < 0)
+                return cfg ? r : -ENOMEM;
+#define ATTR(n, m, ...) do { snprintf(v, sizeof(v), __VA_ARGS__); if ((r = mkfile(dir, n, m, v)) < 0) return r; } while (0)
+        ATTR("vendor", 0444, "0x%04x\n", vendor);
+        ATTR("device", 0444, "0x%04x\n", device);
+        ATTR("subsystem_vendor", 0444, "0x%04x\n", sv);
+        ATTR("subsystem_device", 0444, "0x%04x\n", sd);
+        ATTR("class", 0444, "0x%06x\n", class);
+        ATTR("revision", 0444, "0x%02x\n", rev);
+        ATTR("driver_override", 0644, "(null)\n");
+        ATTR("enable", 0644, "0\n");
+        ATTR("numa_node", 0644, "-1\n");
+        ATTR("irq", 0444, "0\n");
+        ATTR("reset_method", 0644, "flr\n");
+        ATTR("reset", 0200, "%s", "");
+        ATTR("remove", 0200, "%s", "");
+        ATTR("modalias", 0444, "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n", vendor, device, sv, sd,
+             (class >> 16) & 0xff, (class >> 8) & 0xff, class & 0xff);
+#undef ATTR
+        _cleanup_free_ char *bus_dir = sim_path("%s/sys/bus/pci", root), *subsys = sim_path("%s/subsystem", dir),
+                            *entry = sim_path("%s/sys/bus/pci/devices/%s", root, addr),
+                            *physfn = sim_path("%s/physfn", dir);
+        snprintf(name, sizeof(name), "virtfn%u", index);
+        _cleanup_free_ char *virtfn = sim_path("%s/%s", pfdir, name);
+        if (!bus_dir || !subsys || !entry || !physfn || !virtfn)
+                return -ENOMEM;
+        if ((r = sim_symlink_rel(bus_dir, subsys)) < 0 || (r = sim_symlink_rel(dir, entry)) < 0 ||
+            (r = sim_symlink_rel(pfdir, physfn)) < 0 || (r = sim_symlink_rel(dir, virtfn)) < 0)
+                return r;
+
+        if (sim_device_group(pfdir, &group) == 0) {
+                if (!(sim_knob_get(root, pfaddr, "vf_group", &share) >= 0 && share && !strcmp(share, "shared")))
+                        group = next_group(root);
+                _cleanup_free_ char *g = sim_path("%s/sys/kernel/iommu_groups/%d", root, group),
+                                    *gd = sim_path("%s/sys/kernel/iommu_groups/%d/devices", root, group),
+                                    *gl = sim_path("%s/sys/kernel/iommu_groups/%d/devices/%s", root, group, addr),
+                                    *l = sim_path("%s/iommu_group", dir);
+                if (!g || !gd || !gl || !l)
+                        return -ENOMEM;
+                (void) mkdir(g, 0755);
+                (void) mkdir(gd, 0755);
+                (void) mkfile(g, "type", 0444, "DMA\n");
+                if ((r = sim_symlink_rel(dir, gl)) < 0 || (r = sim_symlink_rel(g, l)) < 0)
+                        return r;
+        }
+
+        /* sriov_drivers_autoprobe: 1 lets the VF driver (or any matching one) take it at once. */
+        unsigned autoprobe = 1;
+        (void) read_uint_attr(pfdir, "sriov_drivers_autoprobe", &autoprobe);
+        if (autoprobe)
+                device_attach(root, addr, dir);
+        return 0;
+}
+
+/* sriov_disable(): every VF goes, unbound first. */
+static void remove_virtfns(const char *root, const char *pfdir) {
+        DIR *d = opendir(pfdir);
+        struct dirent *de;
+        char names[256][32];
+        size_t n = 0;
+        while (d && (de = readdir(d)))
+                if (!strncmp(de->d_name, "virtfn", 6) && n < 256) {
+                        _cleanup_free_ char *l = sim_path("%s/%s", pfdir, de->d_name), *base = NULL;
+                        if (l && sim_readlink_base(l, &base) == 0)
+                                snprintf(names[n++], sizeof(names[0]), "%s", base);
+                }
+        if (d)
+                closedir(d);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *vdir = NULL, *drv = NULL;
+                if (sim_device_dir(root, names[i], &vdir) == 0 && (drv = dev_driver(vdir)))
+                        (void) detach(root, drv, names[i], vdir);
+                (void) sim_device_remove(root, names[i]);
+        }
+}
+
+static int store_sriov_numvfs(const char *root, const char *addr, const char *dir, const void *buf, size_t len) {
         _cleanup_free_ char *arg = arg_string(buf, len), *drv = NULL, *v = NULL;
         unsigned total = 0, cur = 0;
         char *end;
         unsigned long n;
+        int r;
         if (!arg)
                 return -ENOMEM;
         errno = 0;
@@ -605,8 +745,17 @@ static int store_sriov_numvfs(const char *dir, const void *buf, size_t len) {
                 return -ENOENT; /* no driver bound to device; cannot configure SR-IOV */
         if (n != 0 && cur != 0)
                 return -EBUSY;
+        if (n == 0)
+                remove_virtfns(root, dir);
         v = sim_path("%lu\n", n);
-        return v ? mkfile(dir, "sriov_numvfs", 0644, v) : -ENOMEM;
+        if (!v || (r = mkfile(dir, "sriov_numvfs", 0644, v)) < 0)
+                return v ? r : -ENOMEM;
+        for (unsigned i = 0; i < n; i++) {
+                r = add_virtfn(root, addr, dir, i);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int store_generic(const char *path, const void *buf, size_t len) {
@@ -669,7 +818,7 @@ static int dispatch(const char *root, const char *abs, const char *rel, const vo
                 if (!strcmp(attr, "reset_method"))
                         return store_reset_method(root, a, dir, buf, len);
                 if (!strcmp(attr, "sriov_numvfs"))
-                        return store_sriov_numvfs(dir, buf, len);
+                        return store_sriov_numvfs(root, a, dir, buf, len);
                 if (!strcmp(attr, "remove")) {
                         _cleanup_free_ char *arg = arg_string(buf, len);
                         if (!arg)

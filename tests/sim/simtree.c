@@ -50,6 +50,8 @@ typedef struct Device {
         Res win[3]; /* bridges: io, mem, prefetchable */
         unsigned sec_bus, sub_bus;
         unsigned sriov_total, sriov_num;
+        bool has_dsn;
+        unsigned long long dsn; /* PCIe Device Serial Number: config space grows to 4096 bytes */
         int physfn, nvfs;
         bool multifunction;
         char *path;
@@ -431,6 +433,14 @@ static int parse_device(Parser *p, char **tok, size_t n) {
                         r = parse_uint(p, k, v, &d->sriov_total);
                 else if (!strcmp(k, "sriov_num"))
                         r = parse_uint(p, k, v, &d->sriov_num);
+                else if (!strcmp(k, "dsn")) {
+                        char *end;
+                        errno = 0;
+                        d->dsn = strtoull(v, &end, 16);
+                        if (errno || *end || !*v || strlen(v) != 16)
+                                return perr(p, "dsn needs 16 hex digits, got '%s'", v);
+                        d->has_dsn = true;
+                }
                 else if (!strcmp(k, "physfn")) {
                         d->physfn = find_device(h, v);
                         if (d->physfn < 0)
@@ -1080,7 +1090,7 @@ static bool is_bridge(const Device *d) {
 }
 
 static int build_config(Builder *b, Device *d) {
-        unsigned char c[256] = { 0 };
+        unsigned char c[4096] = { 0 };
         _cleanup_free_ char *path = sim_path("%s/config", d->path);
 #define PUT16(o, v) (c[o] = (unsigned char) ((v) & 0xff), c[(o) + 1] = (unsigned char) (((v) >> 8) & 0xff))
 #define PUT32(o, v) (PUT16(o, (v) & 0xffff), PUT16((o) + 2, ((v) >> 16) & 0xffff))
@@ -1119,9 +1129,16 @@ static int build_config(Builder *b, Device *d) {
         }
         c[0x3c] = (unsigned char) d->irq;
         c[0x3d] = 1;
+        if (d->has_dsn) {
+                /* Extended capability 0x0003, version 1, last in the list; serial low dword first. */
+                PUT32(0x100, 0x00010003u);
+                PUT32(0x104, (uint32_t) (d->dsn & 0xffffffffu));
+                PUT32(0x108, (uint32_t) (d->dsn >> 32));
+        }
 #undef PUT16
 #undef PUT32
-        return sim_write_file(path, c, sizeof(c), RW);
+        /* Conventional devices show 256 bytes; one with an extended capability all 4096. */
+        return sim_write_file(path, c, d->has_dsn ? sizeof(c) : 256, RW);
 }
 
 static int build_device(Builder *b, size_t idx) {

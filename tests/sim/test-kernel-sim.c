@@ -497,6 +497,53 @@ START_TEST(test_sriov_numvfs) {
 }
 END_TEST
 
+/* sriov_numvfs creates VFs; the PF's autoprobe switch decides whether a VF driver takes them at once. */
+START_TEST(test_sriov_creates_virtual_functions) {
+        const char *pfdir = "/sys/devices/pci0000:00/0000:00:1c.2/0000:04:00.0";
+        _cleanup_free_ char *numvfs = sim_path("%s/sriov_numvfs", pfdir), *autoprobe = sim_path("%s/sriov_drivers_autoprobe", pfdir);
+        _cleanup_free_ char *g0 = NULL, *g1 = NULL, *link = NULL, *phys = NULL;
+        build_example();
+        ck_assert_int_eq(sim_knob_set(root, "0000:04:00.0", "vf_device", "1520"), 0);
+
+        /* Autoprobe on (the kernel's default): igbvf takes each VF as it appears. */
+        ck_assert_int_eq(store(numvfs, "2"), 0);
+        ck_assert(sim_device_exists(root, "0000:04:10.0"));
+        ck_assert(sim_device_exists(root, "0000:04:10.2"));
+        ck_assert(!sim_device_exists(root, "0000:04:10.4"));
+        assert_driver("0000:04:10.0", "igbvf");
+        assert_driver("0000:04:10.2", "igbvf");
+        link = sim_path("%s%s/virtfn1", root, pfdir);
+        ck_assert_int_eq(sim_readlink_base(link, &phys), 0);
+        ck_assert_str_eq(phys, "0000:04:10.2");
+        free(phys);
+        phys = NULL;
+        _cleanup_free_ char *pl = sim_path("%s/sys/bus/pci/devices/0000:04:10.0/physfn", root);
+        ck_assert_int_eq(sim_readlink_base(pl, &phys), 0);
+        ck_assert_str_eq(phys, "0000:04:00.0");
+        _cleanup_free_ char *gl0 = sim_path("%s/sys/bus/pci/devices/0000:04:10.0/iommu_group", root),
+                            *gl1 = sim_path("%s/sys/bus/pci/devices/0000:04:10.2/iommu_group", root);
+        ck_assert_int_eq(sim_readlink_base(gl0, &g0), 0);
+        ck_assert_int_eq(sim_readlink_base(gl1, &g1), 0);
+        ck_assert_str_ne(g0, "14"); /* not the PF's group: the device has ACS */
+        ck_assert_str_ne(g0, g1);
+
+        /* 0 removes them, unbinding first. */
+        ck_assert_int_eq(store(numvfs, "0"), 0);
+        ck_assert(!sim_device_exists(root, "0000:04:10.0"));
+        ck_assert(!sim_device_exists(root, "0000:04:10.2"));
+
+        /* Autoprobe off: the VFs appear with no driver. Without ACS they join the PF's group. */
+        ck_assert_int_eq(store(autoprobe, "0"), 0);
+        ck_assert_int_eq(sim_knob_set(root, "0000:04:00.0", "vf_group", "shared"), 0);
+        ck_assert_int_eq(store(numvfs, "1"), 0);
+        assert_driver("0000:04:10.0", NULL);
+        free(g0);
+        g0 = NULL;
+        ck_assert_int_eq(sim_readlink_base(gl0, &g0), 0);
+        ck_assert_str_eq(g0, "14");
+}
+END_TEST
+
 START_TEST(test_other_writes_pass_through) {
         _cleanup_free_ char *p = NULL, *v = NULL, *ro = NULL;
         build_small("on", "live");
@@ -569,6 +616,7 @@ static Suite *sim_suite(void) {
         tcase_add_test(tc, test_vanish_with_open_fd);
         tcase_add_test(tc, test_reset_method);
         tcase_add_test(tc, test_sriov_numvfs);
+        tcase_add_test(tc, test_sriov_creates_virtual_functions);
         tcase_add_test(tc, test_other_writes_pass_through);
         tcase_add_test(tc, test_bad_description);
         tcase_add_test(tc, test_big_host);

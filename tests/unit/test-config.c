@@ -501,6 +501,129 @@ START_TEST(test_hash_tells_files_apart) {
 }
 END_TEST
 
+START_TEST(test_identity_guards_and_drift) {
+        _cleanup_config_ Config *c = parse("[global]\n"
+                                           "drift = refuse\n"
+                                           "[gpu]\n"
+                                           "address = 0000:01:00.0\n"
+                                           "subsystem = 1043:889D\n"
+                                           "serial = 00-11-22-33-44-55-66-a7\n"
+                                           "[hba]\n"
+                                           "path = 00:1c.0/0.0\n"
+                                           "serial = 0011223344556677\n");
+        ck_assert_uint_eq(c->n_errors, 0);
+        ck_assert_int_eq(c->drift_policy, DRIFT_POLICY_REFUSE);
+        const DeviceSection *gpu = &c->sections[0], *hba = &c->sections[1];
+        ck_assert(gpu->has_subsystem);
+        ck_assert_uint_eq(gpu->subsystem_vendor, 0x1043);
+        ck_assert_uint_eq(gpu->subsystem_device, 0x889d);
+        ck_assert(gpu->has_serial);
+        ck_assert_uint_eq(gpu->serial, 0x00112233445566a7ULL);
+        ck_assert(!gpu->has_path);
+        ck_assert(hba->has_path);
+        ck_assert_uint_eq(hba->n_addresses, 0);
+        ck_assert_uint_eq(hba->path.start.bus, 0);
+        ck_assert_uint_eq(hba->path.start.slot, 0x1c);
+        ck_assert_uint_eq(hba->path.n_hops, 1);
+        ck_assert_uint_eq(hba->path.slot[0], 0);
+        ck_assert_uint_eq(hba->serial, 0x0011223344556677ULL);
+        char buf[PCI_PATH_MAX], sbuf[PCI_SERIAL_MAX];
+        ck_assert_str_eq(pci_path_format(&hba->path, buf), "0000:00:1c.0/00.0");
+        ck_assert_str_eq(pci_serial_format(gpu->serial, sbuf), "00-11-22-33-44-55-66-a7");
+
+        _cleanup_config_ Config *d = parse("[gpu]\naddress = 01:00.0\n");
+        ck_assert_int_eq(d->drift_policy, DRIFT_POLICY_WARN);
+        ck_assert_int_eq(d->sections[0].vfs, -1);
+}
+END_TEST
+
+START_TEST(test_identity_errors) {
+        _cleanup_config_ Config *c = parse("[global]\n"                      /* 1 */
+                                           "drift = maybe\n"                 /* 2 */
+                                           "[a]\n"                           /* 3 */
+                                           "address = 01:00.0\n"             /* 4 */
+                                           "path = 00:01.0/0.0\n"            /* 5 */
+                                           "subsystem = 1043-889d\n"         /* 6 */
+                                           "serial = 00-11-22\n"             /* 7 */
+                                           "[b]\n"                           /* 8 */
+                                           "path = 00:01.0/20.0\n"           /* 9 */
+                                           "[c]\n"                           /* 10 */
+                                           "path = 00:01.0/0.0/\n"           /* 11 */
+                                           "[d]\n"                           /* 12 */
+                                           "path = 00:1c.0/0.0\n"            /* 13 */
+                                           "[e]\n"                           /* 14 */
+                                           "path = 0000:00:1c.0/00.0\n"      /* 15 */
+                                           "serial = 00-11:22-33-44-55-66-77\n" /* 16 */
+                                           "[f]\n"                           /* 17 */
+                                           "path = 00:1c.0/0.8\n");          /* 18 */
+        assert_error(c, 2, "drift must be 'warn' or 'refuse'");
+        assert_error(c, 5, "address and path name the device twice");
+        assert_error(c, 6, "subsystem must be VENDOR:DEVICE");
+        assert_error(c, 7, "serial must be the Device Serial Number");
+        assert_error(c, 9, "not a PCI device path");
+        assert_error(c, 11, "not a PCI device path");
+        assert_error(c, 15, "already named in [d] at line 13");
+        assert_error(c, 16, "serial must be");
+        assert_error(c, 18, "not a PCI device path");
+        ck_assert_uint_eq(c->n_errors, 9);
+}
+END_TEST
+
+START_TEST(test_vfs_and_vf_list) {
+        _cleanup_config_ Config *c = parse("[nic]\n"
+                                           "address = 0000:06:00.0\n"
+                                           "vfs = 8\n"
+                                           "vf = 6, 0-3\n"
+                                           "[nvme]\n"
+                                           "path = 00:03.0/00.0\n"
+                                           "vfs = 2\n");
+        ck_assert_uint_eq(c->n_errors, 0);
+        const DeviceSection *nic = &c->sections[0];
+        ck_assert_int_eq(nic->vfs, 8);
+        ck_assert_uint_eq(nic->n_vf_indexes, 5);
+        unsigned want[] = { 0, 1, 2, 3, 6 };
+        for (size_t i = 0; i < 5; i++)
+                ck_assert_uint_eq(nic->vf_indexes[i], want[i]);
+        ck_assert_int_eq(c->sections[1].vfs, 2);
+        ck_assert_uint_eq(c->sections[1].n_vf_indexes, 0);
+
+        _cleanup_config_ Config *e = parse("[a]\n"                  /* 1 */
+                                           "address = 06:00.0\n"    /* 2 */
+                                           "vfs = 0\n"              /* 3 */
+                                           "[b]\n"                  /* 4 */
+                                           "address = 07:00.0\n"    /* 5 */
+                                           "vfs = 4\n"              /* 6 */
+                                           "vf = 2,4\n"             /* 7 */
+                                           "[c]\n"                  /* 8 */
+                                           "address = 08:00.0\n"    /* 9 */
+                                           "vf = 1\n"               /* 10 */
+                                           "[d]\n"                  /* 11 */
+                                           "address = 09:00.0, 09:00.1\n" /* 12 */
+                                           "vfs = 2\n"              /* 13 */
+                                           "[e]\n"                  /* 14 */
+                                           "address = 0a:00.0\n"    /* 15 */
+                                           "vfs = 4\n"              /* 16 */
+                                           "vf = 1,1\n"             /* 17 */
+                                           "[f]\n"                  /* 18 */
+                                           "address = 0b:00.0\n"    /* 19 */
+                                           "vfs = 4\n"              /* 20 */
+                                           "vf = 3-1\n"             /* 21 */
+                                           "[g]\n"                  /* 22 */
+                                           "address = 0c:00.0\n"    /* 23 */
+                                           "vfs = 70000\n");        /* 24 */
+        assert_error(e, 3, "vfs must be a number of virtual functions from 1 to 65535");
+        assert_error(e, 7, "virtual function 4 does not exist with vfs = 4");
+        assert_error(e, 10, "vf picks among the virtual functions vfs = creates");
+        assert_error(e, 13, "vfs needs a section naming one function");
+        assert_error(e, 17, "virtual function 1 is listed twice");
+        assert_error(e, 21, "not a virtual function number or range");
+        assert_error(e, 24, "vfs must be a number");
+        ck_assert_uint_eq(e->n_errors, 7);
+        for (size_t i = 0; i < e->n_sections; i++)
+                ck_assert(e->sections[i].invalid);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("config");
         TCase *tc = tcase_create("parse");
@@ -519,6 +642,9 @@ int main(void) {
         tcase_add_test(tc, test_many_sections);
         tcase_add_test(tc, test_reset_method_normalised);
         tcase_add_test(tc, test_driver_only_vfio);
+        tcase_add_test(tc, test_identity_guards_and_drift);
+        tcase_add_test(tc, test_identity_errors);
+        tcase_add_test(tc, test_vfs_and_vf_list);
         suite_add_tcase(s, tc);
 
         TCase *trust = tcase_create("trust");

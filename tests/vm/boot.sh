@@ -12,6 +12,8 @@
 #   --out FILE       where to write the probe's output (default: stdout)
 #   --workdir DIR    where the image goes (default: a temporary directory)
 #   --ovmf           boot with OVMF (UEFI) instead of SeaBIOS
+#   --qemu-args ARGS extra QEMU arguments, split at blanks, after the machine's own devices
+#                    (may be repeated): a scenario's extra hardware
 #
 # Exit status: 0 the probe ran and exited 0; 1 the probe failed; 2 no complete probe output
 # (timeout, panic, boot failure). The tail of the serial log is printed on 1 and 2.
@@ -27,6 +29,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 root='' probe='' initrd='' log='' out='' workdir=''
 append=()
+extra_qemu=()
 timeout=${VFIO_BIND_VM_TIMEOUT:-400}
 ovmf=${VFIO_BIND_VM_OVMF:-0}
 while (($#)); do
@@ -40,7 +43,8 @@ while (($#)); do
     --out) out=$2; shift ;;
     --workdir) workdir=$2; shift ;;
     --ovmf) ovmf=1 ;;
-    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    --qemu-args) read -r -a words <<<"$2"; extra_qemu+=("${words[@]}"); shift ;;
+    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
     *) vm_die "boot.sh: unknown argument '$1'" ;;
     esac
     shift
@@ -100,7 +104,8 @@ qemu=(qemu-system-x86_64
     -nic none -device e1000e,netdev=n0,romfile= -netdev user,id=n0,restrict=on
     -device qemu-xhci
     -drive "file=$img,if=virtio,format=raw"
-    -kernel "$kernel" -initrd "$initrd" -append "$cmdline")
+    -kernel "$kernel" -initrd "$initrd" -append "$cmdline"
+    "${extra_qemu[@]}")
 if [[ $ovmf == 1 ]]; then
     cp "$VM_OVMF_VARS" "$workdir/ovmf-vars.fd"
     qemu+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$VM_OVMF_CODE"

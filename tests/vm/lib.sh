@@ -336,8 +336,8 @@ vm_initrd_key() {
     local root=$1 product_hash=$2 d
     {
         echo "$(vm_guest_key) $(vm_root_flavour "$root") $(vm_root_kver "$root") $product_hash"
-        for d in etc/vfio-bind.conf etc/initramfs-tools etc/dracut.conf.d etc/dracut.conf etc/modprobe.d \
-            etc/modules-load.d etc/modules; do
+        for d in etc/vfio-bind.conf var/lib/vfio-bind etc/initramfs-tools etc/dracut.conf.d etc/dracut.conf \
+            etc/modprobe.d etc/modules-load.d etc/modules; do
             if [[ -e $root/$d ]]; then echo "$d $(vm_tree_hash "$root/$d")"; fi
         done
     } | sha256sum | cut -c1-16

@@ -18,6 +18,7 @@
 #   --log FILE         serial log (default: WORKDIR/serial.log)
 #   --timeout SEC      boot timeout
 #   --ovmf             boot with UEFI firmware
+#   --qemu-args ARGS   extra QEMU arguments for boot.sh (may be repeated)
 # Exit status: that of boot.sh (0 ok, 1 the probe failed, 2 no probe output).
 # Prints "TIMING flavour=... copy=... install=... boot=..." on stderr.
 set -euo pipefail
@@ -37,9 +38,9 @@ while (($#)); do
     --post-setup) post_setup=$2; shift ;;
     --deb) install_args+=(--deb "$2"); shift ;;
     --probe) probe=$2; shift ;;
-    --append | --out | --log | --timeout) boot_args+=("$1" "$2"); shift ;;
+    --append | --out | --log | --timeout | --qemu-args) boot_args+=("$1" "$2"); shift ;;
     --ovmf) boot_args+=(--ovmf) ;;
-    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
     *) vm_die "run-scenario.sh: unknown argument '$1'" ;;
     esac
     shift

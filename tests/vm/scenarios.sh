@@ -22,8 +22,14 @@
 #   F   OVMF, [vga] 00:01.0 (the boot VGA, efifb on it): what happens, and what the report says
 #   F2  F with video=efifb:off, the fix the report gives: no efifb, the VGA claimed, no framebuffer
 #       warning
+#   S   an emulated NVMe controller with SR-IOV behind its own root port, vfs = 2: the VFs are
+#       created at boot, both on vfio-pci, no other driver's probe ran on them, the journal reports
+#       them under the PF's label; no snapshot yet, so this boot takes one
+#   S2  S's snapshot in the root (and in the initramfs), the controller moved to another root
+#       port (the same bus number): the report names the path drift, drift = refuse leaves the
+#       VFs unclaimed (runs after S, in the same flavour)
 #
-# Usage: scenarios.sh [--only A,BE,C,D,D2,F,F2] [--deb FILE] [--recheck DIR] [FLAVOUR...]
+# Usage: scenarios.sh [--only A,BE,C,D,D2,F,F2,S,S2] [--deb FILE] [--recheck DIR] [FLAVOUR...]
 #   --recheck DIR   no boots: run the checks again on the outputs a previous run left in DIR
 # Ends with "N passed, N failed"; exit status 0 when nothing failed.
 # Environment: VFIO_BIND_VM_RESULTS=DIR keeps the outputs and serial logs there.
@@ -37,7 +43,7 @@ while (($#)); do
     --only) only=,$2,; shift ;;
     --deb) deb=$2; shift ;;
     --recheck) recheck=$2; shift ;;
-    -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
     *) vm_check_flavour "$1"; flavours+=("$1") ;;
     esac
     shift
@@ -61,6 +67,10 @@ fi
 
 GPU=0000:01:00.0
 AUDIO=0000:01:00.1
+# S, S2: QEMU's NVMe controller (PF) behind root port 00:06.0 (S) or 00:07.0 (S2), bus 02 either way;
+# QEMU places its VFs at PF + 1.
+NVME_PF=0000:02:00.0
+NVME_VFS="0000:02:00.1 0000:02:00.2"
 VGA=0000:00:01.0
 DISK=0000:00:05.0
 
@@ -100,6 +110,58 @@ cat >"$cfg/f.conf" <<'CONF'
 [vga]
 address = 0000:00:01.0
 CONF
+cat >"$cfg/s.conf" <<'CONF'
+# two virtual functions of the NVMe controller for VMs; the PF stays with the host's nvme driver
+[global]
+drift = refuse
+
+[nvmevf]
+address = 0000:02:00.0
+vfs = 2
+CONF
+# The NVMe controller with SR-IOV (QEMU 7.2: a subsystem, flexible queue and interrupt resources
+# for the VFs, and enough left for the PF itself).
+nvme_args() {
+    local nvme=bus=rpn,serial=vfb0001,subsys=nvsub0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2
+    nvme+=,max_ioqpairs=6,msix_qsize=3
+    echo "-device pcie-root-port,id=rpn,chassis=$2,slot=$2,bus=pcie.0,addr=$1" \
+        "-device nvme-subsys,id=nvsub0 -device nvme,$nvme"
+}
+cat >"$cfg/probe-sriov.sh" <<'PROBE'
+#!/bin/bash
+/usr/lib/vfio-bind-vm/probes/inventory.sh
+/usr/lib/vfio-bind-vm/probes/report.sh
+pf=/sys/bus/pci/devices/0000:02:00.0
+echo "#### sriov"
+echo "pf numvfs=$(cat $pf/sriov_numvfs 2>&1) total=$(cat $pf/sriov_totalvfs 2>&1) autoprobe=$(cat $pf/sriov_drivers_autoprobe 2>&1) driver=$(basename "$(readlink $pf/driver)")"
+for l in $pf/virtfn*; do
+    vf=$(basename "$(readlink "$l")")
+    d=$(readlink "/sys/bus/pci/devices/$vf/driver")
+    echo "vf ${l##*/} $vf ${d##*/} group=$(basename "$(readlink "/sys/bus/pci/devices/$vf/iommu_group")") override=$(cat "/sys/bus/pci/devices/$vf/driver_override")"
+done
+echo "#### vf-kernel"
+dmesg | grep -E '0000:02:00\.[12]'
+echo "#### snapshot"
+cat /var/lib/vfio-bind/snapshot 2>&1
+echo "#### initrd-snapshot"
+img=/boot/initrd.img-$(uname -r)
+{ lsinitramfs "$img" 2>/dev/null || lsinitrd "$img" 2>/dev/null; } | grep -c 'var/lib/vfio-bind/snapshot' || true
+echo "#### snapshot-unit"
+systemctl show -p ActiveState -p Result vfio-bind-snapshot.service
+journalctl -b -u vfio-bind-snapshot -o cat --no-pager
+exit 0
+PROBE
+chmod +x "$cfg/probe-sriov.sh"
+# S2: the snapshot S took, on the root's disk before its initramfs is made (so the image carries it).
+cat >"$cfg/setup-s2.sh" <<SETUP
+#!/bin/bash
+set -euo pipefail
+source "$VM_LIB_DIR/lib.sh"
+install -d -m 0755 "\$1/var/lib/vfio-bind"
+vm_section "\$S2_SNAPSHOT_FROM" snapshot >"\$1/var/lib/vfio-bind/snapshot"
+grep -q '^function ' "\$1/var/lib/vfio-bind/snapshot"
+SETUP
+chmod +x "$cfg/setup-s2.sh"
 cat >"$cfg/post-b.sh" <<POST
 #!/bin/sh
 # The administrator edits the configuration and reboots without rebuilding the initramfs.
@@ -478,8 +540,75 @@ checks_f2() {
     vm_check "$tag: the report warns of no framebuffer: none was there" eval '! vm_contains "$m" "firmware framebuffer"'
 }
 
+vf_line() { vm_section "$1" sriov | awk -v v="$2" '$1 == "vf" && $3 == v'; }
+
+checks_s() {
+    local o=$1 tag=$2 flavour=$3 pf vf m
+    pf=$(vm_section "$o" sriov | grep '^pf ')
+    echo "$tag: $pf"
+    vm_section "$o" sriov | grep '^vf ' | sed "s/^/$tag: /"
+    vm_check "$tag: the PF has the 2 VFs vfs = 2 asked for" vm_contains "$pf" "numvfs=2 "
+    vm_check "$tag: sriov_drivers_autoprobe was turned off" vm_contains "$pf" "autoprobe=0"
+    vm_check "$tag: the PF stays on nvme" vm_contains "$pf" "driver=nvme"
+    vm_check "$tag: two virtfn links" test "$(vm_section "$o" sriov | grep -c '^vf ')" = 2
+    for vf in $NVME_VFS; do
+        vm_check "$tag: $vf on vfio-pci ($(vf_line "$o" $vf))" test "$(vf_line "$o" $vf | awk '{ print $4 }')" = vfio-pci
+        vm_check "$tag: the driver core bound $vf to vfio-pci only (bound: $(bound_drivers "$o" $vf))" \
+            test "$(bound_drivers "$o" $vf)" = vfio-pci
+        # With sriov_drivers_autoprobe 0 the driver core still offers a new VF to the drivers that match its
+        # ids (dd.c: "probing driver nvme with device ..."), and the PCI core turns the offer down before the
+        # driver's probe runs (pci_device_can_probe), which dd.c logs as "rejects match -19".
+        local other
+        other=$(vm_section "$o" vf-kernel | grep -F "probing driver" | grep -F "$vf" | grep -v "probing driver vfio-pci" |
+            sed -nE 's/.*probing driver ([^ ]+) with device.*/\1/p' | sort -u | tr '\n' ' ')
+        echo "$tag: drivers the driver core offered $vf besides vfio-pci: ${other:-none}"
+        for d in $other; do
+            vm_check "$tag: $d's probe never ran for $vf: the PCI core rejected the match (autoprobe off)" \
+                grep -qF "$d: probe of $vf rejects match -19" <<<"$(vm_section "$o" vf-kernel)"
+        done
+        vm_check "$tag: nvme never bound $vf and printed nothing about it" \
+            eval '! grep -qE "nvme nvme[0-9]+: .*$vf|driver: .nvme.: driver_bound: bound to device .$vf" <<<"$(vm_section "$o" vf-kernel)"'
+        vm_check "$tag: $vf reported under the PF's label nvmevf" test "$(jf "$o" $vf VFIO_BIND_LABEL)" = nvmevf
+        vm_check "$tag: $vf: report says claimed, stage root, driver vfio-pci" \
+            test "$(jf "$o" $vf VFIO_BIND_RESULT) $(jf "$o" $vf VFIO_BIND_STAGE) $(jf "$o" $vf VFIO_BIND_DRIVER)" = "claimed root vfio-pci"
+        echo "$tag: journal: [$(jf "$o" $vf PRIORITY)] $(jf "$o" $vf MESSAGE)"
+    done
+    vm_check "$tag: no entry for the PF $NVME_PF" test "$(vm_jcount "$o" VFIO_BIND_DEVICE=$NVME_PF)" = 0
+    m=$(vm_jfield "$o" VFIO_BIND_KIND=sriov MESSAGE)
+    echo "$tag: journal: $m"
+    vm_check "$tag: the report says the VFs were created and the PF stays on nvme" \
+        vm_contains "$m" "[nvmevf]: $NVME_PF has 2 virtual functions, created now; 2 of them configured to be claimed; the PF stays on nvme"
+    vm_check "$tag: summary: 2 of 2 functions on vfio-pci, claimed in the root stage" \
+        test "$(vm_jfield "$o" VFIO_BIND_KIND=summary MESSAGE)" = "2 of 2 functions on vfio-pci, claimed in the root stage"
+    m=$(vm_jfield "$o" VFIO_BIND_KIND=snapshot MESSAGE)
+    echo "$tag: journal: $m"
+    vm_check "$tag: the first boot took the snapshot and said so" vm_contains "$m" "no snapshot existed: took one of 2 functions"
+    vm_section "$o" snapshot-unit | sed "s/^/$tag: vfio-bind-snapshot.service: /"
+    vm_check "$tag: vfio-bind-snapshot.service stored it in /var/lib/vfio-bind" \
+        grep -q "^Stored the snapshot of 2 functions that this boot took in /var/lib/vfio-bind/snapshot" <<<"$(vm_section "$o" snapshot-unit)"
+    vm_check "$tag: the snapshot records the VFs with their device path" \
+        grep -q "^function label=nvmevf address=0000:02:00.1 id=1b36:0010 .* path=0000:00:06.0/00.1 " <<<"$(vm_section "$o" snapshot)"
+}
+
+checks_s2() {
+    local o=$1 tag=$2 flavour=$3 vf m
+    vm_check "$tag: the initramfs image carries the snapshot" test "$(vm_section "$o" initrd-snapshot)" -ge 1
+    vm_check "$tag: the VFs were created again" vm_contains "$(vm_section "$o" sriov | grep '^pf ')" "numvfs=2 "
+    for vf in $NVME_VFS; do
+        m=$(jf "$o" $vf MESSAGE)
+        echo "$tag: journal: [$(jf "$o" $vf PRIORITY)] $m"
+        vm_check "$tag: $vf: error, reason drift" test "$(jf "$o" $vf PRIORITY) $(jf "$o" $vf VFIO_BIND_REASON)" = "3 drift"
+        vm_check "$tag: $vf: the report names the moved path, old and new" \
+            vm_contains "$m" "path was 0000:00:06.0/00.${vf##*.}, now 0000:00:07.0/00.${vf##*.}"
+        vm_check "$tag: $vf: the fix says to take a new snapshot" vm_contains "$(jf "$o" $vf VFIO_BIND_FIX)" "vfio-bind snapshot"
+        vm_check "$tag: $vf left unclaimed (drift = refuse)" \
+            eval '[[ $(vf_line "$o" $vf | awk "{ print \$4 }") != vfio-pci && $(bound_drivers "$o" $vf) != *vfio* ]]'
+        vm_check "$tag: $vf: no driver_override written" vm_contains "$(vf_line "$o" $vf)" "override=(null)"
+    done
+}
+
 declare -A sc_checks=([A]=checks_a [BE]=checks_be [C]=checks_c [D]=checks_d [D2]=checks_d2 [F]=checks_f
-    [F2]=checks_f2)
+    [F2]=checks_f2 [S]=checks_s [S2]=checks_s2)
 declare -A sc_args=(
     [A]="--config $cfg/a-metrics.conf --setup $cfg/setup-vmstack.sh --probe $cfg/probe-runtime.sh"
     [BE]="--config $cfg/e-initramfs.conf --post-setup $cfg/post-b.sh --probe $cfg/probe-plain.sh"
@@ -492,9 +621,14 @@ declare -A sc_args=(
     [D2]="--config $cfg/a.conf --probe $cfg/probe-plain.sh --append rd.vfio_bind=0"
     [F]="--config $cfg/f.conf --probe $cfg/probe-plain.sh --ovmf"
     [F2]="--config $cfg/f.conf --probe $cfg/probe-plain.sh --ovmf --append video=efifb:off"
+    [S]="--config $cfg/s.conf --probe $cfg/probe-sriov.sh"
+    [S2]="--config $cfg/s.conf --probe $cfg/probe-sriov.sh --setup $cfg/setup-s2.sh"
 )
+# The NVMe controller's root port: 00:06.0 in S, 00:07.0 in S2 (then the only other root port, so the
+# controller keeps bus 02 and its address: only the path tells).
+declare -A sc_qemu=([S]="$(nvme_args 0x6 2)" [S2]="$(nvme_args 0x7 3)")
 for flavour in "${flavours[@]}"; do
-    for sc in A BE C D D2 F F2; do
+    for sc in A BE C D D2 F F2 S S2; do
         [[ -z $only || $only == *",$sc,"* ]] || continue
         tag=$sc-$flavour
         if [[ -n $recheck ]]; then
@@ -502,8 +636,16 @@ for flavour in "${flavours[@]}"; do
             run_checks "$tag" "${sc_checks[$sc]}" "$flavour"
             continue
         fi
+        qemu_args=()
+        [[ -z ${sc_qemu[$sc]:-} ]] || qemu_args=(--qemu-args "${sc_qemu[$sc]}")
+        export S2_SNAPSHOT_FROM=$out_dir/S-$flavour.out
+        if [[ $sc == S2 && ! -s $S2_SNAPSHOT_FROM ]]; then
+            vm_check "$tag: S ran before it in this flavour and left its snapshot" false
+            results+=("$tag: FAILED (no S output)")
+            continue
+        fi
         # shellcheck disable=SC2086 # the arguments above are word lists
-        if boot "$tag" "$flavour" ${sc_args[$sc]}; then
+        if boot "$tag" "$flavour" ${sc_args[$sc]} "${qemu_args[@]}"; then
             run_checks "$tag" "${sc_checks[$sc]}" "$flavour"
         else
             results+=("$tag: FAILED (no probe output)")
@@ -516,7 +658,7 @@ echo "results:"
 printf '  %s\n' "${results[@]}"
 echo "wall times:"
 printf '  %s\n' "${timings[@]}"
-# One row per boot: the wall time of the boot (QEMU start to power-off), and on the guest's kernel clock
+# One row per boot: the wall time of the boot (QEMU start to exit), and on the guest's kernel clock
 # when multi-user.target was reached and when the last function that ended on a VFIO driver was bound to it
 # (what a VM waits for). "-" where no function ended on a VFIO driver (kill switch, refusals).
 echo "boots ($VM_SUITE guest; seconds; kernel clock from kernel start):"
@@ -524,7 +666,8 @@ printf '  %-22s %8s %12s %16s  %s\n' scenario boot multi-user "on VFIO driver" "
 for o in "$out_dir"/*.out; do
     [[ -s $o ]] || continue
     tag=$(basename "$o" .out)
-    wall=$(sed -n 's/^TIMING .* boot=\([0-9.]*\)s.*/\1/p' "$out_dir/$tag.err" 2>/dev/null | head -n1)
+    # QEMU's own run time: the boot's TIMING also counts the wait for the machine-wide QEMU lock.
+    wall=$(sed -n 's/.*QEMU exited with [0-9]* after \([0-9.]*\) s.*/\1/p' "$out_dir/$tag.err" 2>/dev/null | tail -n1)
     awk -v tag="$tag" -v wall="${wall:--}" '
         $1 == "dev" { for (i = 3; i <= NF; i++) if ($i ~ /^driver=/ && $i ~ /vfio/) vfio[$2] = 1 }
         $1 == "time" && $2 == "multi_user" { mu = $3 }
