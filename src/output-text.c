@@ -59,7 +59,8 @@ const char *verb_to_string(Verb v) {
         static const char *const names[] = {
                 [VERB_APPLY] = "apply",         [VERB_CHECK] = "check", [VERB_STATUS] = "status",
                 [VERB_RELEASE] = "release",     [VERB_BOOT] = "boot",   [VERB_STORAGE] = "storage",
-                [VERB_LIBRARIES] = "libraries",
+                [VERB_LIBRARIES] = "libraries", [VERB_NETWORK] = "network", [VERB_LIST] = "list",
+                [VERB_SUGGEST] = "suggest",
         };
         return names[v];
 }

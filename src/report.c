@@ -113,7 +113,11 @@ static int add_device_entry(Report *r, const BootOutcome *outcome, const DeviceR
         bool ok = device_report_ok(d);
         int k;
 
-        ReportEntry *e = entry_new(r, ok ? (o->severity == SEVERITY_WARNING ? LOG_WARNING : LOG_INFO) : LOG_ERR,
+        /* A network function the initramfs leaves to the root stage is no failure: the root stage decides. */
+        int priority = ok || d->reason == REASON_NETWORK_DEFERRED
+                               ? (o->severity == SEVERITY_WARNING && ok ? LOG_WARNING : LOG_INFO)
+                               : LOG_ERR;
+        ReportEntry *e = entry_new(r, priority,
                                    message_id_for(o->result, ok));
         if (!e)
                 return -ENOMEM;

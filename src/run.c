@@ -32,6 +32,9 @@ static const char *const reason_names[_REASON_MAX] = {
         [REASON_NOT_VFIO_DRIVER] = "not-vfio-driver",
         [REASON_RESET_METHOD_FAILED] = "reset-method-failed",
         [REASON_NO_VFIO_INTERFACE] = "no-vfio-interface",
+        [REASON_MANAGEMENT_NIC] = "management-nic",
+        [REASON_NETWORK_UNKNOWN] = "network-unknown",
+        [REASON_NETWORK_DEFERRED] = "network-deferred",
 };
 
 static const char *const result_names[_RESULT_MAX] = {
@@ -60,6 +63,7 @@ static const char *const note_code_names[_NOTE_CODE_MAX] = {
         [NOTE_VENDOR_IDS_MODPROBE] = "vendor-ids-modprobe",
         [NOTE_INITRAMFS_NOTE] = "initramfs-note",
         [NOTE_KERNEL_TAINT] = "kernel-taint",
+        [NOTE_ONLY_KEYBOARD] = "only-keyboard",
 };
 
 const char *reason_to_string(Reason r) {

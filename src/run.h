@@ -44,6 +44,9 @@ typedef enum Reason {
         REASON_NOT_VFIO_DRIVER,
         REASON_RESET_METHOD_FAILED,
         REASON_NO_VFIO_INTERFACE,
+        REASON_MANAGEMENT_NIC,
+        REASON_NETWORK_UNKNOWN,
+        REASON_NETWORK_DEFERRED,
         _REASON_MAX,
         _REASON_INVALID = -EINVAL,
 } Reason;
@@ -88,6 +91,7 @@ typedef enum NoteCode {
         NOTE_VENDOR_IDS_MODPROBE,
         NOTE_INITRAMFS_NOTE,
         NOTE_KERNEL_TAINT,
+        NOTE_ONLY_KEYBOARD,
         _NOTE_CODE_MAX,
         _NOTE_CODE_INVALID = -EINVAL,
 } NoteCode;
@@ -126,6 +130,7 @@ typedef struct DeviceReport {
         bool group_viable;
         char *group_blockers; /* "0000:01:00.1 (snd_hda_intel)" */
         char *mounts;         /* filesystems on this controller */
+        const char *network_use; /* why it carries the host's network (points into the run's facts) */
         /* What a VMM can open, read once the device is on its VFIO driver: the group node and the device
          * cdev. Either is enough; a kernel without CONFIG_VFIO_GROUP has only the cdev. */
         bool interfaces_read;

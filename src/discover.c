@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+
+#include "alloc-util.h"
+#include "discover.h"
+#include "fileio.h"
+#include "macro.h"
+#include "pci-device.h"
+#include "string-util.h"
+#include "sysroot.h"
+
+/* `list` reads every function of the host, thousands on a large one: each is read through one directory
+ * descriptor, with openat() and readlinkat() on short names, and only the attributes shown. */
+
+static ssize_t read_small_at(int dfd, const char *name, char *buf, size_t size) {
+        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        do
+                n = read(fd, buf, size - 1);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+                n--;
+        buf[n] = 0;
+        return n;
+}
+
+static bool read_hex_at(int dfd, const char *name, unsigned long *ret) {
+        char buf[32], *end = NULL;
+
+        if (read_small_at(dfd, name, buf, sizeof(buf)) <= 0)
+                return false;
+        errno = 0;
+        *ret = strtoul(buf, &end, 16);
+        return errno == 0 && end != buf && *end == 0;
+}
+
+/* The last component of a link's target, or NULL. */
+static char *link_basename_at(int dfd, const char *name) {
+        char target[PATH_MAX];
+        ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
+
+        if (n <= 0)
+                return NULL;
+        target[n] = 0;
+        const char *base = strrchr(target, '/');
+        return strdup(base ? base + 1 : target);
+}
+
+static void listed_function_done(ListedFunction *f) {
+        free(f->driver);
+        free(f->driver_override);
+        free(f->mounts);
+        free(f->interfaces);
+}
+
+static const char *section_naming(const Config *config, const PciAddress *a) {
+        for (size_t i = 0; config && i < config->n_sections; i++) {
+                const DeviceSection *s = &config->sections[i];
+                for (size_t j = 0; j < s->n_addresses; j++)
+                        if (pci_address_equal(&s->addresses[j], a) ||
+                            (s->all_functions && pci_address_same_slot(&s->addresses[j], a)))
+                                return s->name;
+        }
+        return NULL;
+}
+
+static int load_function(const char *root, const HostFacts *facts, const Config *config, int devices_fd,
+                         const char *name, ListedFunction *f) {
+        _cleanup_close_ int dfd = -1;
+        unsigned long v;
+        char buf[64];
+        int r;
+
+        *f = (ListedFunction){ .group = -1 };
+        if (pci_address_parse(name, &f->address) < 0)
+                return 0;
+        pci_address_format(&f->address, f->name);
+        dfd = openat(devices_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return 0; /* gone meanwhile */
+        if (read_hex_at(dfd, "vendor", &v))
+                f->vendor = (uint16_t)v;
+        if (read_hex_at(dfd, "device", &v))
+                f->device = (uint16_t)v;
+        if (read_hex_at(dfd, "subsystem_vendor", &v))
+                f->subsystem_vendor = (uint16_t)v;
+        if (read_hex_at(dfd, "subsystem_device", &v))
+                f->subsystem_device = (uint16_t)v;
+        if (read_hex_at(dfd, "class", &v))
+                f->class = (uint32_t)v;
+        f->driver = link_basename_at(dfd, "driver");
+        if (read_small_at(dfd, "driver_override", buf, sizeof(buf)) > 0 && !streq(buf, "(null)") &&
+            !(f->driver_override = strdup(buf)))
+                return -ENOMEM;
+        _cleanup_free_ char *group = link_basename_at(dfd, "iommu_group");
+        if (group)
+                f->group = atoi(group);
+        if ((f->class >> 8) == 0x0300 && read_small_at(dfd, "boot_vga", buf, sizeof(buf)) > 0)
+                f->boot_display = streq(buf, "1");
+
+        /* Any endpoint may hold them (a USB disk is behind its controller); a bridge above is no holder. */
+        if (!pci_class_is_bridge(f->class)) {
+                r = storage_mounts_on(&facts->storage, name, &f->mounts);
+                if (r < 0)
+                        return r;
+        }
+        if (pci_class_is_network(f->class)) {
+                r = network_interfaces_of(root, name, &f->interfaces);
+                if (r < 0)
+                        return r;
+        }
+        f->network_use = network_use_of(&facts->network, name);
+        if (pci_class_is_usb(f->class)) {
+                size_t elsewhere;
+                keyboards_count(&facts->keyboards, name, &f->keyboards, &elsewhere);
+                f->only_keyboards = f->keyboards > 0 && elsewhere == 0;
+        }
+        f->section = section_naming(config, &f->address);
+        return 1;
+}
+
+static int compare_functions(const void *a, const void *b) {
+        const ListedFunction *x = a, *y = b;
+        if (x->group != y->group) {
+                /* No group last. */
+                if (x->group < 0 || y->group < 0)
+                        return x->group < 0 ? 1 : -1;
+                return x->group < y->group ? -1 : 1;
+        }
+        return pci_address_compare(&x->address, &y->address);
+}
+
+bool listed_function_critical(const ListedFunction *f) {
+        return f->mounts || f->network_use;
+}
+
+/* PCI bridges, and host bridges: a VM takes neither. */
+static bool is_bridge(uint32_t class) {
+        return pci_class_is_bridge(class) || (class >> 8) == 0x0600;
+}
+
+static GroupVerdict group_verdict(const ListedFunction *fns, size_t n) {
+        size_t endpoints = 0, critical = 0;
+
+        if (fns[0].group < 0)
+                return GROUP_NO_IOMMU;
+        for (size_t i = 0; i < n; i++) {
+                if (is_bridge(fns[i].class))
+                        continue;
+                endpoints++;
+                critical += listed_function_critical(&fns[i]);
+        }
+        if (endpoints == 0)
+                return GROUP_BRIDGES_ONLY;
+        if (critical > 0)
+                return endpoints == critical && endpoints == 1 ? GROUP_HOST_CRITICAL : GROUP_SHARES_CRITICAL;
+        return endpoints == 1 ? GROUP_ISOLATED : GROUP_NEEDS_ALL;
+}
+
+int discovery_load(Discovery *d, const char *root, const HostFacts *facts, const Config *config) {
+        _cleanup_closedir_ DIR *dir = NULL;
+        char path[PATH_MAX];
+        struct dirent *de;
+        int r;
+
+        *d = (Discovery){};
+        dir = opendir(root_path(path, root, "/sys/bus/pci/devices"));
+        if (!dir)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(dir))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                if (!GREEDY_REALLOC(d->functions, d->n + 1))
+                        return -ENOMEM;
+                r = load_function(root, facts, config, dirfd(dir), de->d_name, &d->functions[d->n]);
+                if (r < 0) {
+                        listed_function_done(&d->functions[d->n]);
+                        return r;
+                }
+                if (r > 0)
+                        d->n++;
+                else
+                        listed_function_done(&d->functions[d->n]);
+        }
+        if (d->n == 0)
+                return 0;
+        qsort(d->functions, d->n, sizeof(d->functions[0]), compare_functions);
+
+        for (size_t i = 0; i < d->n;) {
+                size_t j = i + 1;
+                while (j < d->n && d->functions[j].group == d->functions[i].group)
+                        j++;
+                if (!GREEDY_REALLOC(d->groups, d->n_groups + 1))
+                        return -ENOMEM;
+                d->groups[d->n_groups++] = (ListedGroup){
+                        .number = d->functions[i].group,
+                        .verdict = group_verdict(d->functions + i, j - i),
+                        .first = i,
+                        .n = j - i,
+                };
+                i = j;
+        }
+        return 0;
+}
+
+void discovery_done(Discovery *d) {
+        for (size_t i = 0; i < d->n; i++)
+                listed_function_done(&d->functions[i]);
+        free(d->functions);
+        free(d->groups);
+        *d = (Discovery){};
+}
+
+static const char *const verdict_names[_GROUP_VERDICT_MAX] = {
+        [GROUP_ISOLATED] = "isolated",
+        [GROUP_NEEDS_ALL] = "needs-all-functions",
+        [GROUP_SHARES_CRITICAL] = "shares-with-host-critical",
+        [GROUP_HOST_CRITICAL] = "host-critical",
+        [GROUP_BRIDGES_ONLY] = "bridges-only",
+        [GROUP_NO_IOMMU] = "no-iommu-group",
+};
+
+static const char *const verdict_texts[_GROUP_VERDICT_MAX] = {
+        [GROUP_ISOLATED] = "isolated: can go to a VM on its own",
+        [GROUP_NEEDS_ALL] = "a VM needs all its functions (bridges excepted)",
+        [GROUP_SHARES_CRITICAL] = "shares with a device the host needs: not for a VM",
+        [GROUP_HOST_CRITICAL] = "the host needs it: not for a VM",
+        [GROUP_BRIDGES_ONLY] = "bridges only",
+        [GROUP_NO_IOMMU] = "no IOMMU group: the IOMMU is off, nothing can go to a VM",
+};
+
+const char *group_verdict_to_string(GroupVerdict v) {
+        return verdict_names[v];
+}
+
+const char *group_verdict_to_text(GroupVerdict v) {
+        return verdict_texts[v];
+}
+
+static const struct {
+        const char *name;
+        uint32_t value, mask;
+} classes[] = {
+        { "storage", 0x010000, 0xff0000 },     { "network", 0x020000, 0xff0000 },
+        { "display", 0x030000, 0xff0000 },     { "multimedia", 0x040000, 0xff0000 },
+        { "audio", 0x040300, 0xffff00 },       { "bridge", 0x060000, 0xff0000 },
+        { "usb", 0x0c0300, 0xffff00 },         { "serial-bus", 0x0c0000, 0xff0000 },
+        { "accelerator", 0x120000, 0xff0000 },
+};
+
+int list_class_lookup(const char *name, uint32_t *ret_value, uint32_t *ret_mask) {
+        for (size_t i = 0; i < ELEMENTSOF(classes); i++)
+                if (streq(classes[i].name, name)) {
+                        *ret_value = classes[i].value;
+                        *ret_mask = classes[i].mask;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+const char *list_class_names(void) {
+        return "storage, network, display, multimedia, audio, bridge, usb, serial-bus, accelerator";
+}
+
+bool list_group_shown(const Discovery *d, const ListedGroup *g, const ListFilter *filter) {
+        if (filter->group >= 0 && g->number != filter->group)
+                return false;
+        if (filter->has_class) {
+                for (size_t i = g->first; i < g->first + g->n; i++)
+                        if ((d->functions[i].class & filter->class_mask) == filter->class_value)
+                                return true;
+                return false;
+        }
+        /* By default: what could go to a VM. A filter or --all shows the rest. */
+        return filter->all || filter->group >= 0 || g->verdict == GROUP_ISOLATED || g->verdict == GROUP_NEEDS_ALL;
+}
+
+/* A label for a new section, from the class: "gpu", "nic"... */
+static const char *class_label(uint32_t class) {
+        if ((class >> 16) == 0x03)
+                return "gpu";
+        if ((class >> 8) == 0x0403)
+                return "audio";
+        if (pci_class_is_network(class))
+                return "nic";
+        if (pci_class_is_usb(class))
+                return "usb";
+        if ((class >> 8) == 0x0108)
+                return "nvme";
+        if (pci_class_is_storage(class))
+                return "storage";
+        return "device";
+}
+
+static bool label_taken(const Config *config, char **taken, size_t n_taken, const char *label) {
+        for (size_t i = 0; config && i < config->n_sections; i++)
+                if (streq(config->sections[i].name, label))
+                        return true;
+        for (size_t i = 0; i < n_taken; i++)
+                if (streq(taken[i], label))
+                        return true;
+        return false;
+}
+
+static int device_group(const char *root, const char *name) {
+        _cleanup_free_ char *group = NULL;
+        char path[PATH_MAX];
+
+        if (read_link_basename(device_attr_path(path, root, name, "iommu_group"), &group) < 0)
+                return -1;
+        return atoi(group);
+}
+
+/* Do other functions of A's slot share its IOMMU group? */
+static bool slot_shares_group(const char *root, const PciAddress *a) {
+        _cleanup_free_ PciAddress *fns = NULL;
+        char name[PCI_ADDRESS_MAX];
+        size_t n = 0;
+
+        int group = device_group(root, pci_address_format(a, name));
+        if (group < 0 || pci_slot_functions(root, a, &fns, &n) < 0)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char other[PCI_ADDRESS_MAX];
+                if (!pci_address_equal(&fns[i], a) && device_group(root, pci_address_format(&fns[i], other)) == group)
+                        return true;
+        }
+        return false;
+}
+
+int suggest_sections(const char *root, const Config *config, const PciAddress *addresses, size_t n, char **ret,
+                     char **ret_missing) {
+        _cleanup_free_ char *out = NULL;
+        char **taken = calloc(n + 1, sizeof(char *));
+        PciAddress *whole_slots = calloc(n + 1, sizeof(PciAddress));
+        size_t n_taken = 0, n_whole = 0;
+        int r = 0;
+
+        if (!taken || !whole_slots) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                char name[PCI_ADDRESS_MAX], path[PATH_MAX], label[64];
+                unsigned long vendor = 0, device = 0, class = 0;
+                bool covered = false;
+
+                pci_address_format(&addresses[i], name);
+                if (read_attr_hex(device_attr_path(path, root, name, "vendor"), &vendor) < 0 ||
+                    read_attr_hex(device_attr_path(path, root, name, "device"), &device) < 0 ||
+                    read_attr_hex(device_attr_path(path, root, name, "class"), &class) < 0) {
+                        *ret_missing = strdup(name);
+                        r = *ret_missing ? -ENODEV : -ENOMEM;
+                        break;
+                }
+                /* A slot suggested with functions = all already holds this one. */
+                for (size_t j = 0; j < n_whole; j++)
+                        covered = covered || pci_address_same_slot(&whole_slots[j], &addresses[i]);
+                if (covered)
+                        continue;
+                const char *configured = section_naming(config, &addresses[i]);
+                if (configured) {
+                        r = strextendf_with_separator(&out, "\n", "# %s is configured in [%s] already\n", name,
+                                                      configured);
+                        continue;
+                }
+
+                const char *base = class_label((uint32_t)class);
+                snprintf(label, sizeof(label), "%s", base);
+                for (unsigned k = 2; label_taken(config, taken, n_taken, label); k++)
+                        snprintf(label, sizeof(label), "%s-%u", base, k);
+                if (!(taken[n_taken] = strdup(label))) {
+                        r = -ENOMEM;
+                        break;
+                }
+                n_taken++;
+
+                bool all = slot_shares_group(root, &addresses[i]);
+                if (all)
+                        whole_slots[n_whole++] = addresses[i];
+                r = strextendf_with_separator(&out, "\n",
+                                              "# %s\n[%s]\naddress = %s\n%sexpect = %04lx:%04lx\n",
+                                              pci_class_name((uint32_t)class), label, name,
+                                              all ? "functions = all\n" : "", vendor, device);
+        }
+        if (r >= 0)
+                *ret = TAKE_PTR(out);
+finish:
+        for (size_t i = 0; i < n_taken; i++)
+                free(taken[i]);
+        free(taken);
+        free(whole_slots);
+        return r;
+}
