@@ -109,14 +109,45 @@ static bool last_pci_function(const char *path, char ret[PCI_ADDRESS_MAX]) {
         return found;
 }
 
+typedef struct Lowers {
+        char **names;
+        size_t n;
+} Lowers;
+
+static void lowers_done(Lowers *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->names[i]);
+        free(l->names);
+}
+
+/* The names in DIR that start with PREFIX, without it. */
+/* The copies belong to l->names, freed by lowers_done(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
+static int lowers_add(Lowers *l, const char *dir, const char *prefix) {
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        struct dirent *de;
+
+        while (d && (de = readdir(d))) {
+                if (de->d_name[0] == '.' || strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+                        continue;
+                if (!GREEDY_REALLOC(l->names, l->n + 1) || !(l->names[l->n] = strdup(de->d_name + strlen(prefix))))
+                        return -ENOMEM;
+                l->n++;
+        }
+        return 0;
+}
+ANALYZER_OWNED_BY_ARRAY_END
+
+static int compare_names(const void *a, const void *b) {
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* Follow IFACE down to the PCI functions under it: its own device, or the interfaces it stacks on (a
  * bridge's ports, a bond's slaves, a VLAN's parent all appear as lower_NAME links). CHAIN says how. */
 static int add_interface(NetworkFacts *n, const char *root, const char *iface, const char *use, const char *chain,
                          unsigned depth) {
         _cleanup_free_ char *here = NULL;
-        _cleanup_closedir_ DIR *d = NULL;
         char path[PATH_MAX], real[PATH_MAX], fn[PCI_ADDRESS_MAX];
-        struct dirent *de;
         int r;
 
         if (depth > NET_STACK_MAX_DEPTH || strchr(iface, '/'))
@@ -127,23 +158,19 @@ static int add_interface(NetworkFacts *n, const char *root, const char *iface, c
                 _cleanup_free_ char *why = format_alloc("%s on %s", use, here);
                 return why ? add_nic(n, fn, why) : -ENOMEM;
         }
-        d = opendir(root_path(path, root, "/sys/class/net/%s", iface));
-        if (!d)
-                return 0;
-        while ((de = readdir(d))) {
-                if (strncmp(de->d_name, "lower_", 6) != 0)
+        /* The interfaces under it, in name order so that reports do not depend on directory order. Older
+         * kernels name a bridge's ports only in brif/. */
+        _cleanup_(lowers_done) Lowers lowers = {};
+        r = lowers_add(&lowers, root_path(path, root, "/sys/class/net/%s", iface), "lower_");
+        if (r >= 0)
+                r = lowers_add(&lowers, root_path(path, root, "/sys/class/net/%s/brif", iface), "");
+        if (r < 0)
+                return r;
+        qsort(lowers.names, lowers.n, sizeof(char *), compare_names);
+        for (size_t i = 0; i < lowers.n; i++) {
+                if (i > 0 && streq(lowers.names[i], lowers.names[i - 1]))
                         continue;
-                r = add_interface(n, root, de->d_name + 6, use, here, depth + 1);
-                if (r < 0)
-                        return r;
-        }
-        /* Older kernels name a bridge's ports only in brif/. */
-        closedir(TAKE_PTR(d));
-        d = opendir(root_path(path, root, "/sys/class/net/%s/brif", iface));
-        while (d && (de = readdir(d))) {
-                if (de->d_name[0] == '.')
-                        continue;
-                r = add_interface(n, root, de->d_name, use, here, depth + 1);
+                r = add_interface(n, root, lowers.names[i], use, here, depth + 1);
                 if (r < 0)
                         return r;
         }
