@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <arpa/inet.h>
+#include <fcntl.h>
 
 #include "alloc-util.h"
 #include "fileio.h"
@@ -427,12 +428,15 @@ int network_write_record(const NetworkFacts *n, const char *root, FILE *out) {
         return 0;
 }
 
-int network_interfaces_of(const char *root, const char *device, char **ret) {
+int network_interfaces_at(int devices_fd, const char *device, char **ret) {
         _cleanup_closedir_ DIR *d = NULL;
-        char path[PATH_MAX], *list = NULL;
+        char path[PCI_ADDRESS_MAX + 8], *list = NULL;
         struct dirent *de;
 
-        d = opendir(device_attr_path(path, root, device, "net"));
+        snprintf(path, sizeof(path), "%s/net", device);
+        int fd = openat(devices_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0 && !(d = fdopendir(fd)))
+                close(fd);
         while (d && (de = readdir(d))) {
                 if (de->d_name[0] == '.')
                         continue;
