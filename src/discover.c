@@ -400,6 +400,23 @@ int suggest_sections(const char *root, const Config *config, const PciAddress *a
                         continue;
                 }
 
+                /* A section that takes the whole slot is named after its first function: a GPU's audio
+                 * function brings the GPU with it. */
+                bool all = slot_shares_group(root, &addresses[i]);
+                if (all) {
+                        PciAddress first = addresses[i];
+                        unsigned long v, d, c;
+                        first.function = 0;
+                        pci_address_format(&first, path);
+                        char first_name[PCI_ADDRESS_MAX];
+                        memcpy(first_name, path, sizeof(first_name));
+                        if (read_attr_hex(device_attr_path(path, root, first_name, "vendor"), &v) >= 0 &&
+                            read_attr_hex(device_attr_path(path, root, first_name, "device"), &d) >= 0 &&
+                            read_attr_hex(device_attr_path(path, root, first_name, "class"), &c) >= 0) {
+                                memcpy(name, first_name, sizeof(first_name));
+                                vendor = v, device = d, class = c;
+                        }
+                }
                 const char *base = class_label((uint32_t)class);
                 snprintf(label, sizeof(label), "%s", base);
                 for (unsigned k = 2; label_taken(config, taken, n_taken, label); k++)
@@ -410,7 +427,6 @@ int suggest_sections(const char *root, const Config *config, const PciAddress *a
                 }
                 n_taken++;
 
-                bool all = slot_shares_group(root, &addresses[i]);
                 if (all)
                         whole_slots[n_whole++] = addresses[i];
                 r = strextendf_with_separator(&out, "\n",
