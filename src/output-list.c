@@ -40,9 +40,11 @@ static char *uses_of(const ListedFunction *f) {
                 r = strextendf_with_separator(&s, "; ", "host network: %s", f->network_use);
         else if (r >= 0 && f->interfaces)
                 r = strextendf_with_separator(&s, "; ", "network %s", f->interfaces);
-        if (r >= 0 && f->keyboards > 0)
-                r = strextendf_with_separator(&s, "; ", "%s%zu keyboard%s behind it", f->only_keyboards ? "all " : "",
-                                              f->keyboards, f->keyboards == 1 ? "" : "s");
+        if (r >= 0 && f->keyboards > 0 && f->only_keyboards)
+                r = strextendf_with_separator(&s, "; ", "every keyboard of the host (%zu) behind it", f->keyboards);
+        else if (r >= 0 && f->keyboards > 0)
+                r = strextendf_with_separator(&s, "; ", "%zu keyboard%s behind it", f->keyboards,
+                                              f->keyboards == 1 ? "" : "s");
         if (r >= 0 && f->section)
                 r = strextendf_with_separator(&s, "; ", "configured [%s]", f->section);
         if (r < 0) {
