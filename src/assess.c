@@ -255,8 +255,8 @@ static void add_device_notes(Run *run, DeviceReport *d) {
                          NULL);
         if (d->network_use && d->section && d->section->force)
                 note_add(&d->notes, SEVERITY_WARNING, NOTE_FORCED,
-                         format_alloc("%s carries the host's network (%s) and is claimed anyway (force = yes)",
-                                      d->name, d->network_use),
+                         format_alloc("%s carries the host's network (%s) and is claimed anyway (force = yes)", d->name,
+                                      d->network_use),
                          NULL);
 
         size_t behind = 0, elsewhere = 0;

@@ -130,7 +130,8 @@ static int load_function(const char *root, const HostFacts *facts, const Config 
         _cleanup_free_ char *group = link_basename_at(devices_fd, attr_name(path, name, "iommu_group"));
         if (group)
                 f->group = atoi(group);
-        if ((f->class >> 8) == 0x0300 && read_small_at(devices_fd, attr_name(path, name, "boot_vga"), buf, sizeof(buf)) > 0)
+        if ((f->class >> 8) == 0x0300 &&
+            read_small_at(devices_fd, attr_name(path, name, "boot_vga"), buf, sizeof(buf)) > 0)
                 f->boot_display = streq(buf, "1");
 
         /* Any endpoint may hold them (a USB disk is behind its controller); a bridge above is no holder. */
@@ -417,7 +418,7 @@ int suggest_sections(const char *root, const Config *config, const PciAddress *a
                                 vendor = v, device = d, class = c;
                         }
                 }
-                const char *base = class_label((uint32_t)class);
+                const char *base = class_label((uint32_t) class);
                 snprintf(label, sizeof(label), "%s", base);
                 for (unsigned k = 2; label_taken(config, taken, n_taken, label); k++)
                         snprintf(label, sizeof(label), "%s-%u", base, k);
@@ -429,9 +430,8 @@ int suggest_sections(const char *root, const Config *config, const PciAddress *a
 
                 if (all)
                         whole_slots[n_whole++] = addresses[i];
-                r = strextendf_with_separator(&out, "\n",
-                                              "# %s\n[%s]\naddress = %s\n%sexpect = %04lx:%04lx\n",
-                                              pci_class_name((uint32_t)class), label, name,
+                r = strextendf_with_separator(&out, "\n", "# %s\n[%s]\naddress = %s\n%sexpect = %04lx:%04lx\n",
+                                              pci_class_name((uint32_t) class), label, name,
                                               all ? "functions = all\n" : "", vendor, device);
         }
         if (r >= 0)

@@ -22,22 +22,22 @@ typedef struct ListedFunction {
         char *driver_override; /* NULL: unset */
         int group;             /* -1: no IOMMU group */
         bool boot_display;
-        char *mounts;             /* filesystems on it, "/, /boot/efi"; NULL when none */
-        char *interfaces;         /* its network interfaces, "enp4s0, enp4s0d1"; NULL when none */
-        const char *network_use;  /* why it carries the host's network (points into the host facts) */
-        size_t keyboards;         /* keyboards behind it (USB controllers) */
-        bool only_keyboards;      /* ...and none elsewhere */
-        const char *section;      /* the configuration section that names it */
+        char *mounts;            /* filesystems on it, "/, /boot/efi"; NULL when none */
+        char *interfaces;        /* its network interfaces, "enp4s0, enp4s0d1"; NULL when none */
+        const char *network_use; /* why it carries the host's network (points into the host facts) */
+        size_t keyboards;        /* keyboards behind it (USB controllers) */
+        bool only_keyboards;     /* ...and none elsewhere */
+        const char *section;     /* the configuration section that names it */
 } ListedFunction;
 
 /* A group's passthrough verdict, from its members other than bridges. */
 typedef enum GroupVerdict {
-        GROUP_ISOLATED,          /* one endpoint: pass it alone */
-        GROUP_NEEDS_ALL,         /* several endpoints: a VM must take them all */
-        GROUP_SHARES_CRITICAL,   /* an endpoint the host needs shares the group */
-        GROUP_HOST_CRITICAL,     /* its only endpoint is one the host needs */
-        GROUP_BRIDGES_ONLY,      /* nothing a VM could take */
-        GROUP_NO_IOMMU,          /* the functions without a group (IOMMU off) */
+        GROUP_ISOLATED,        /* one endpoint: pass it alone */
+        GROUP_NEEDS_ALL,       /* several endpoints: a VM must take them all */
+        GROUP_SHARES_CRITICAL, /* an endpoint the host needs shares the group */
+        GROUP_HOST_CRITICAL,   /* its only endpoint is one the host needs */
+        GROUP_BRIDGES_ONLY,    /* nothing a VM could take */
+        GROUP_NO_IOMMU,        /* the functions without a group (IOMMU off) */
         _GROUP_VERDICT_MAX,
 } GroupVerdict;
 

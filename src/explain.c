@@ -154,9 +154,9 @@ static const ExplainEntry table[_EXPLAIN_MAX] = {
                                       "@DEVICE@ is a network function, and the host's network is not configured yet "
                                       "and no record of this machine says which function carries it: it is not "
                                       "claimed",
-                                      "rebuild the initramfs on this host (update-initramfs -u, or dracut -f) so that it records the management "
-                                      "interface, run 'vfio-bind apply' once the network is up, or set force = yes "
-                                      "in [@LABEL@]" },
+                                      "rebuild the initramfs on this host (update-initramfs -u, or dracut -f) so that "
+                                      "it records the management interface, run 'vfio-bind apply' once the network "
+                                      "is up, or set force = yes in [@LABEL@]" },
         [EXPLAIN_NETWORK_DEFERRED] = { REASON_NETWORK_DEFERRED,
                                        "@DEVICE@ is a network function, and no record of this machine says which "
                                        "function carries the host's network: it is left to the root stage, which "

@@ -32,8 +32,9 @@ typedef enum HostFactsFlags {
         HOST_FACTS_BOOT = 1 << 4,
 } HostFactsFlags;
 
-#define HOST_FACTS_BOOT_ROOT      (HOST_FACTS_UDEV | HOST_FACTS_NETWORK_HANDOFF | HOST_FACTS_BOOT)
-#define HOST_FACTS_BOOT_INITRAMFS (HOST_FACTS_UDEV | HOST_FACTS_RECORDED_STORAGE | HOST_FACTS_RECORDED_NETWORK | HOST_FACTS_BOOT)
+#define HOST_FACTS_BOOT_ROOT (HOST_FACTS_UDEV | HOST_FACTS_NETWORK_HANDOFF | HOST_FACTS_BOOT)
+#define HOST_FACTS_BOOT_INITRAMFS                                                                                      \
+        (HOST_FACTS_UDEV | HOST_FACTS_RECORDED_STORAGE | HOST_FACTS_RECORDED_NETWORK | HOST_FACTS_BOOT)
 
 typedef struct HostFacts {
         bool iommu_enabled;

@@ -6,14 +6,14 @@
 #include "bounded.h"
 #include "build-config.h"
 #include "config.h"
-#include "dlopen-libs.h"
 #include "discover.h"
+#include "dlopen-libs.h"
 #include "engine.h"
 #include "fileio.h"
 #include "host-facts.h"
 #include "macro.h"
-#include "output.h"
 #include "network.h"
+#include "output.h"
 #include "storage.h"
 
 /* Exit statuses are part of the interface: scripts and fleets key on them. */
@@ -34,7 +34,7 @@ typedef struct Options {
         unsigned budget_sec; /* 0: none given */
         char **addresses;    /* point into argv */
         size_t n_addresses;
-        ListFilter filter;   /* list */
+        ListFilter filter; /* list */
         const char *class_name;
 } Options;
 
@@ -84,10 +84,10 @@ static int parse_verb(const char *s, Verb *ret) {
                 const char *name;
                 Verb verb;
         } verbs[] = {
-                { "apply", VERB_APPLY },         { "check", VERB_CHECK }, { "status", VERB_STATUS },
-                { "release", VERB_RELEASE },     { "boot", VERB_BOOT },   { "storage", VERB_STORAGE },
-                { "libraries", VERB_LIBRARIES }, { "network", VERB_NETWORK },
-                { "list", VERB_LIST },           { "suggest", VERB_SUGGEST },
+                { "apply", VERB_APPLY },         { "check", VERB_CHECK },     { "status", VERB_STATUS },
+                { "release", VERB_RELEASE },     { "boot", VERB_BOOT },       { "storage", VERB_STORAGE },
+                { "libraries", VERB_LIBRARIES }, { "network", VERB_NETWORK }, { "list", VERB_LIST },
+                { "suggest", VERB_SUGGEST },
         };
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(s, verbs[i].name)) {
@@ -442,8 +442,8 @@ static int suggest(const Options *o, const char *root, const Config *config) {
         printf("\n# 'vfio-bind check' with these sections added to %s:\n", config->path);
         for (char *line = verdict, *nl; line && *line; line = nl ? nl + 1 : NULL) {
                 nl = strchr(line, '\n');
-                printf("#%s%.*s\n", (nl ? nl != line : *line != 0) ? " " : "", nl ? (int)(nl - line) : (int)strlen(line),
-                       line);
+                printf("#%s%.*s\n", (nl ? nl != line : *line != 0) ? " " : "",
+                       nl ? (int)(nl - line) : (int)strlen(line), line);
         }
         return fflush(stdout) == 0 ? EXIT_ALL_OK : EXIT_DEVICE_PROBLEM;
 }

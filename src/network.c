@@ -385,9 +385,9 @@ int network_load_record(NetworkFacts *n, const char *root, const char *record) {
         for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 (void)record_line_matches(root, line, name, &why);
                 /* The root stage reads the record the initramfs stage handed over, which says so already. */
-                _cleanup_free_ char *recorded = strstr(why, "(recorded ")
-                                                        ? strdup(why)
-                                                        : format_alloc("%s (recorded when the initramfs was built)", why);
+                _cleanup_free_ char *recorded =
+                        strstr(why, "(recorded ") ? strdup(why)
+                                                  : format_alloc("%s (recorded when the initramfs was built)", why);
                 if (!recorded)
                         return -ENOMEM;
                 r = add_nic(n, name, recorded);

@@ -100,8 +100,9 @@ void output_list_text(FILE *f, const Discovery *d, const ListFilter *filter) {
         if (shown == 0)
                 fputs("No PCI function matches.\n", f);
         if (hidden > 0 && !filter->all && !filter->has_class && filter->group < 0)
-                fprintf(f, "\n%zu more group%s: bridges only, or needed by the host; 'vfio-bind list --all' shows "
-                           "them.\n",
+                fprintf(f,
+                        "\n%zu more group%s: bridges only, or needed by the host; 'vfio-bind list --all' shows "
+                        "them.\n",
                         hidden, hidden == 1 ? "" : "s");
 }
 

@@ -117,8 +117,7 @@ static int add_device_entry(Report *r, const BootOutcome *outcome, const DeviceR
         int priority = ok || d->reason == REASON_NETWORK_DEFERRED
                                ? (o->severity == SEVERITY_WARNING && ok ? LOG_WARNING : LOG_INFO)
                                : LOG_ERR;
-        ReportEntry *e = entry_new(r, priority,
-                                   message_id_for(o->result, ok));
+        ReportEntry *e = entry_new(r, priority, message_id_for(o->result, ok));
         if (!e)
                 return -ENOMEM;
         e->message = device_message(d, o, outcome->early_udev);

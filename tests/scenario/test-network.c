@@ -18,9 +18,12 @@ static void network_setup(void) {
                                   "%s"
                                   "driver igb module=igb ids=8086:1521\n"
                                   "device 0000:00:06.0 id=1b36:000c class=0x060400 group=6 driver=pcieport\n"
-                                  "device 0000:02:00.0 parent=0000:00:06.0 id=8086:1521 subsys=8086:0001 class=0x020000 group=7 driver=igb reset=flr\n"
-                                  "device 0000:02:00.1 parent=0000:00:06.0 id=8086:1521 subsys=8086:0001 class=0x020000 group=8 driver=igb reset=flr\n"
-                                  "device 0000:02:00.2 parent=0000:00:06.0 id=8086:1521 subsys=8086:0001 class=0x020000 group=9 driver=igb reset=flr\n"
+                                  "device 0000:02:00.0 parent=0000:00:06.0 id=8086:1521 subsys=8086:0001 "
+                                  "class=0x020000 group=7 driver=igb reset=flr\n"
+                                  "device 0000:02:00.1 parent=0000:00:06.0 id=8086:1521 subsys=8086:0001 "
+                                  "class=0x020000 group=8 driver=igb reset=flr\n"
+                                  "device 0000:02:00.2 parent=0000:00:06.0 id=8086:1521 subsys=8086:0001 "
+                                  "class=0x020000 group=9 driver=igb reset=flr\n"
                                   "netdev enp2s0f0 pci=0000:02:00.0\n"
                                   "netdev enp2s0f1 pci=0000:02:00.1\n"
                                   "netdev enp2s0f2 pci=0000:02:00.2\n"
@@ -36,8 +39,7 @@ static void network_setup(void) {
                                   "tcp 0.0.0.0:22 0.0.0.0:0 state=listen\n"
                                   "tcp 10.0.20.5:22 10.0.20.100:51234 state=established\n"
                                   "input \"AT Translated Set 2 keyboard\" platform=i8042/serio0 kind=keyboard\n"
-                                  "input \"Logitech USB Receiver\" behind=0000:00:04.0 kind=keyboard\n"
-                                  ,
+                                  "input \"Logitech USB Receiver\" behind=0000:00:04.0 kind=keyboard\n",
                                   scenario_host),
                          0);
         scenario_setup_with(host);
@@ -93,8 +95,9 @@ END_TEST
 /* The default route elsewhere (a tunnel): the SSH session on the VLAN still holds the ports under it. */
 START_TEST(test_inbound_session_through_the_vlan) {
         _cleanup_free_ char *out = NULL;
-        scenario_write_file("proc/net/route", ROUTE_HEADER "wg0\t00000000\t0100000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
-                                              "vmbr0.20\t0014000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n");
+        scenario_write_file("proc/net/route",
+                            ROUTE_HEADER "wg0\t00000000\t0100000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+                                         "vmbr0.20\t0014000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n");
         scenario_write_file("proc/net/ipv6_route", "");
         scenario_write_config("[port1]\naddress = 02:00.1\n");
         ck_assert_int_eq(scenario_tool(&out, NULL, "check", NULL), 1);
@@ -309,7 +312,9 @@ START_TEST(test_suggest_prints_sections_and_the_verdict) {
         scenario_write_config("");
         ck_assert_int_eq(scenario_tool(&out, NULL, "suggest", "01:00.1", "01:00.0", NULL), 0);
         /* Named by the slot's first function even when the audio function is given first. */
-        assert_contains(out, "# VGA compatible controller\n[gpu]\naddress = 0000:01:00.0\nfunctions = all\nexpect = 1234:1111\n");
+        assert_contains(
+                out,
+                "# VGA compatible controller\n[gpu]\naddress = 0000:01:00.0\nfunctions = all\nexpect = 1234:1111\n");
         assert_not_contains(out, "address = 0000:01:00.1");
         assert_contains(out, "# 2 of 2 functions can be claimed");
 

@@ -10,7 +10,8 @@
 
 START_TEST(test_route4_parse) {
         Route4 r;
-        ck_assert(!route4_parse("Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT", &r));
+        ck_assert(!route4_parse("Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT",
+                                &r));
         ck_assert(route4_parse("vmbr0\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0", &r));
         ck_assert_str_eq(r.iface, "vmbr0");
         ck_assert_uint_eq(r.destination, 0);
@@ -68,7 +69,8 @@ END_TEST
 START_TEST(test_inet6_address_parse) {
         uint8_t a[16];
         char iface[32];
-        ck_assert(inet6_address_parse("20010db8000000000000000000000010 05 40 00 80    vmbr0", a, iface, sizeof(iface)));
+        ck_assert(
+                inet6_address_parse("20010db8000000000000000000000010 05 40 00 80    vmbr0", a, iface, sizeof(iface)));
         ck_assert_str_eq(iface, "vmbr0");
         ck_assert_uint_eq(a[0], 0x20);
         ck_assert_uint_eq(a[1], 0x01);
