@@ -98,6 +98,8 @@ static bool read_header(int devices_fd, const char *name, ListedFunction *f) {
         return true;
 }
 
+/* F is an element of the discovery's array: what it holds is freed by discovery_done(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int load_function(const char *root, const HostFacts *facts, const Config *config, int devices_fd,
                          const char *name, ListedFunction *f) {
         unsigned long v;
@@ -154,6 +156,7 @@ static int load_function(const char *root, const HostFacts *facts, const Config 
         f->section = section_naming(config, &f->address);
         return 1;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 static int compare_functions(const void *a, const void *b) {
         const ListedFunction *x = a, *y = b;
