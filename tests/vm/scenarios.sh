@@ -290,8 +290,8 @@ checks_a() {
     list=$(vm_section "$o" list) all=$(vm_section "$o" list-all) lj=$(vm_section "$o" list-json | head -n1)
     vm_check "$tag: list exits 0" grep -qx 'rc=0' <<<"$list"
     vm_check "$tag: list: group $g, a VM needs all its functions" grep -qx "IOMMU group $g: a VM needs all its functions (bridges excepted)" <<<"$list"
-    vm_check "$tag: list: $GPU on vfio-pci, configured [gpu]" \
-        grep -qE "^  $GPU +1234:1111 .* vfio-pci +configured \[gpu\]$" <<<"$list"
+    vm_check "$tag: list: $GPU on vfio-pci (its override too), configured [gpu]" \
+        grep -qE "^  $GPU +1234:1111 .* vfio-pci \(override vfio-pci\) +configured \[gpu\]$" <<<"$list"
     vm_check "$tag: list: the root disk's controller is hidden by default" eval '! grep -q "^  $DISK" <<<"$list"'
     vm_check "$tag: list --all: $DISK holds filesystems /" grep -qE "^  $DISK .* holds filesystems /(,|$| )" <<<"$all"
     vm_check "$tag: list --all: $DISK's group is host-critical" \
