@@ -98,9 +98,133 @@ static bool read_header(int devices_fd, const char *name, ListedFunction *f) {
         return true;
 }
 
+/* What one directory scan says about many functions: address -> driver (from the drivers' directories),
+ * address -> network interface (from /sys/class/net). A few scans instead of a lookup per function. */
+typedef struct AddressValue {
+        char address[PCI_ADDRESS_MAX];
+        char *value;
+} AddressValue;
+
+typedef struct AddressMap {
+        AddressValue *items;
+        size_t n;
+} AddressMap;
+
+static void address_map_done(AddressMap *m) {
+        for (size_t i = 0; i < m->n; i++)
+                free(m->items[i].value);
+        free(m->items);
+        *m = (AddressMap){};
+}
+
+/* The copy of VALUE belongs to m->items, freed by address_map_done(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
+static int address_map_add(AddressMap *m, const char *address, const char *value) {
+        if (strlen(address) >= PCI_ADDRESS_MAX)
+                return 0;
+        if (!GREEDY_REALLOC(m->items, m->n + 1))
+                return -ENOMEM;
+        AddressValue *v = &m->items[m->n];
+        memcpy(v->address, address, strlen(address) + 1);
+        if (!(v->value = strdup(value)))
+                return -ENOMEM;
+        m->n++;
+        return 0;
+}
+ANALYZER_OWNED_BY_ARRAY_END
+
+static int compare_address_values(const void *a, const void *b) {
+        const AddressValue *x = a, *y = b;
+        int c = strcmp(x->address, y->address);
+        return c ?: strcmp(x->value, y->value);
+}
+
+/* The values of ADDRESS (the map sorted), joined with ", "; NULL when none. */
+static int address_map_get(const AddressMap *m, const char *address, char **ret) {
+        size_t lo = 0, hi = m->n;
+        char *joined = NULL;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(m->items[mid].address, address) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        for (size_t i = lo; i < m->n && streq(m->items[i].address, address); i++)
+                if (strextendf_with_separator(&joined, ", ", "%s", m->items[i].value) < 0) {
+                        free(joined);
+                        return -ENOMEM;
+                }
+        *ret = joined;
+        return 0;
+}
+
+/* Which driver has which function: the links in each driver's directory, as the driver core makes them
+ * next to each device's driver link. */
+static int scan_drivers(const char *root, AddressMap *m) {
+        _cleanup_closedir_ DIR *drivers = NULL;
+        char path[PATH_MAX];
+        struct dirent *de;
+        int r;
+
+        drivers = opendir(root_path(path, root, "/sys/bus/pci/drivers"));
+        while (drivers && (de = readdir(drivers))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                int fd = openat(dirfd(drivers), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                _cleanup_closedir_ DIR *d = fdopendir(fd);
+                if (!d) {
+                        close(fd);
+                        continue;
+                }
+                struct dirent *e;
+                while ((e = readdir(d)))
+                        if (pci_address_is_canonical(e->d_name) && (r = address_map_add(m, e->d_name, de->d_name)) < 0)
+                                return r;
+        }
+        qsort(m->items, m->n, sizeof(m->items[0]), compare_address_values);
+        return 0;
+}
+
+/* Which function each network interface is on: the class link points into the device's directory
+ * ("../../devices/pci0000:00/0000:00:1c.2/0000:04:00.0/net/enp4s0"); virtual interfaces have none. */
+static int scan_interfaces(const char *root, AddressMap *m) {
+        _cleanup_closedir_ DIR *net = NULL;
+        char path[PATH_MAX];
+        struct dirent *de;
+        int r;
+
+        net = opendir(root_path(path, root, "/sys/class/net"));
+        while (net && (de = readdir(net))) {
+                char target[PATH_MAX], function[PCI_ADDRESS_MAX] = "";
+                char *save = NULL;
+                if (de->d_name[0] == '.')
+                        continue;
+                ssize_t n = readlinkat(dirfd(net), de->d_name, target, sizeof(target) - 1);
+                if (n <= 0)
+                        continue;
+                target[n] = 0;
+                for (char *c = strtok_r(target, "/", &save); c; c = strtok_r(NULL, "/", &save))
+                        if (pci_address_is_canonical(c) && strlen(c) < sizeof(function))
+                                memcpy(function, c, strlen(c) + 1);
+                if (function[0] && (r = address_map_add(m, function, de->d_name)) < 0)
+                        return r;
+        }
+        qsort(m->items, m->n, sizeof(m->items[0]), compare_address_values);
+        return 0;
+}
+
+typedef struct Scans {
+        AddressMap drivers;
+        AddressMap interfaces;
+} Scans;
+
 /* F is an element of the discovery's array: what it holds is freed by discovery_done(). */
 ANALYZER_OWNED_BY_ARRAY_BEGIN
-static int load_function(const char *root, const HostFacts *facts, const Config *config, int devices_fd,
+static int load_function(const Scans *scans, const HostFacts *facts, const Config *config, int devices_fd,
                          const char *name, ListedFunction *f) {
         unsigned long v;
         char buf[64], path[64];
@@ -125,7 +249,9 @@ static int load_function(const char *root, const HostFacts *facts, const Config 
                 if (read_hex_at(devices_fd, attr_name(path, name, "subsystem_device"), &v))
                         f->subsystem_device = (uint16_t)v;
         }
-        f->driver = link_basename_at(devices_fd, attr_name(path, name, "driver"));
+        r = address_map_get(&scans->drivers, f->name, &f->driver);
+        if (r < 0)
+                return r;
         if (read_small_at(devices_fd, attr_name(path, name, "driver_override"), buf, sizeof(buf)) > 0 &&
             !streq(buf, "(null)") && !(f->driver_override = strdup(buf)))
                 return -ENOMEM;
@@ -142,11 +268,9 @@ static int load_function(const char *root, const HostFacts *facts, const Config 
                 if (r < 0)
                         return r;
         }
-        if (pci_class_is_network(f->class)) {
-                r = network_interfaces_at(devices_fd, name, &f->interfaces);
-                if (r < 0)
-                        return r;
-        }
+        r = address_map_get(&scans->interfaces, f->name, &f->interfaces);
+        if (r < 0)
+                return r;
         f->network_use = network_use_of(&facts->network, f->name);
         if (pci_class_is_usb(f->class)) {
                 size_t elsewhere;
@@ -197,12 +321,19 @@ static GroupVerdict group_verdict(const ListedFunction *fns, size_t n) {
 }
 
 int discovery_load(Discovery *d, const char *root, const HostFacts *facts, const Config *config) {
+        _cleanup_(address_map_done) AddressMap drivers = {}, interfaces = {};
         _cleanup_closedir_ DIR *dir = NULL;
         char path[PATH_MAX];
         struct dirent *de;
         int r;
 
         *d = (Discovery){};
+        r = scan_drivers(root, &drivers);
+        if (r >= 0)
+                r = scan_interfaces(root, &interfaces);
+        if (r < 0)
+                return r;
+        Scans scans = { drivers, interfaces };
         dir = opendir(root_path(path, root, "/sys/bus/pci/devices"));
         if (!dir)
                 return errno == ENOENT ? 0 : -errno;
@@ -211,7 +342,7 @@ int discovery_load(Discovery *d, const char *root, const HostFacts *facts, const
                         continue;
                 if (!GREEDY_REALLOC(d->functions, d->n + 1))
                         return -ENOMEM;
-                r = load_function(root, facts, config, dirfd(dir), de->d_name, &d->functions[d->n]);
+                r = load_function(&scans, facts, config, dirfd(dir), de->d_name, &d->functions[d->n]);
                 if (r < 0) {
                         listed_function_done(&d->functions[d->n]);
                         return r;

@@ -428,27 +428,6 @@ int network_write_record(const NetworkFacts *n, const char *root, FILE *out) {
         return 0;
 }
 
-int network_interfaces_at(int devices_fd, const char *device, char **ret) {
-        _cleanup_closedir_ DIR *d = NULL;
-        char path[PCI_ADDRESS_MAX + 8], *list = NULL;
-        struct dirent *de;
-
-        snprintf(path, sizeof(path), "%s/net", device);
-        int fd = openat(devices_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd >= 0 && !(d = fdopendir(fd)))
-                close(fd);
-        while (d && (de = readdir(d))) {
-                if (de->d_name[0] == '.')
-                        continue;
-                if (strextendf_with_separator(&list, ", ", "%s", de->d_name) < 0) {
-                        free(list);
-                        return -ENOMEM;
-                }
-        }
-        *ret = list;
-        return 0;
-}
-
 /* The copies belong to k, freed by keyboards_done(). */
 ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int add_keyboard(Keyboards *k, const char *sysfs, const char *name) {

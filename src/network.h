@@ -79,10 +79,6 @@ const char *network_use_of(const NetworkFacts *n, const char *device);
 /* The record for the initramfs: one line per function. */
 int network_write_record(const NetworkFacts *n, const char *root, FILE *out);
 
-/* The network interfaces whose device is DEVICE (in the directory DEVICES_FD, /sys/bus/pci/devices), comma
- * separated; NULL when none. */
-int network_interfaces_at(int devices_fd, const char *device, char **ret);
-
 /* Keyboards, from /proc/bus/input/devices: a handler "kbd" on a device with LEDs (a keyboard has Caps Lock;
  * a mouse or a power button that reports a key does not). The sysfs path of each. */
 typedef struct Keyboards {

@@ -147,6 +147,7 @@ cat >"$cfg/probe-c.sh" <<'PROBE'
 #!/bin/bash
 /usr/lib/vfio-bind-vm/probes/inventory.sh
 /usr/lib/vfio-bind-vm/probes/report.sh
+export NO_COLOR=1
 # The probe runs at multi-user.target, which does not wait for the network.
 /lib/systemd/systemd-networkd-wait-online --any --timeout=0 >/dev/null 2>&1
 echo "#### route"
@@ -396,7 +397,8 @@ checks_c() {
     vm_check "$tag: ... and how to fix it" vm_contains "$(jf "$o" $NIC VFIO_BIND_FIX)" "set force = yes in [nic]"
     vm_check "$tag: the guest's default route is up once the network is" \
         grep -qP '^\S+\t00000000\t0202000A\t' <<<"$(vm_section "$o" route)"
-    chk=$(vm_section "$o" network-check)
+    # The probe's output is a terminal (the serial port): drop colours, if any.
+    chk=$(vm_section "$o" network-check | sed 's/\x1b\[[0-9;]*m//g')
     vm_check "$tag: check (network up) refuses $NIC as the management NIC" \
         grep -qE "^nic +$NIC .* management-nic$" <<<"$chk"
     vm_check "$tag: check names the default route on the e1000e's interface" \
@@ -407,7 +409,7 @@ checks_c() {
     vm_check "$tag: apply: $USB stays claimed" test "$(json_field "$app" $USB driver)" = vfio-pci
     vm_check "$tag: after apply $NIC is still on e1000e" test "$(vm_section "$o" nic-driver)" = e1000e
     vm_check "$tag: list --all shows the host network on $NIC" \
-        grep -qE "^  $NIC .* host network: the default route on [a-z0-9]+$" <<<"$(vm_section "$o" network-list)"
+        grep -qE "^  $NIC .* host network: the default route on [a-z0-9]+(;|$)" <<<"$(vm_section "$o" network-list)"
     echo "$tag: check with the network up:"
     sed "s/^/$tag: | /" <<<"$chk"
 }
