@@ -154,7 +154,8 @@ static Reason assess_network(Run *run, DeviceReport *d) {
                 return REASON_NONE;
         if (d->network_use)
                 return explain(d, run, EXPLAIN_MANAGEMENT_NIC, &(ExplainArgs){ .detail = d->network_use });
-        if (!pci_class_is_network(d->dev->class) || net->known || !run->facts.boot)
+        /* On a VFIO driver already, it has no interface and carries nothing. */
+        if (!pci_class_is_network(d->dev->class) || net->known || !run->facts.boot || driver_is_vfio(d->dev->driver))
                 return REASON_NONE;
         if (run->facts.initramfs)
                 return explain(d, run, EXPLAIN_NETWORK_DEFERRED, NULL);

@@ -181,6 +181,18 @@ START_TEST(test_initramfs_trusts_a_record_of_this_machine) {
 }
 END_TEST
 
+/* A network function on vfio-pci already (a second boot stage, a re-run) has nothing to guess about. */
+START_TEST(test_root_stage_keeps_a_network_function_already_claimed) {
+        _cleanup_free_ char *out = NULL, *root_out = NULL;
+        scenario_write_config("[twin]\naddress = 02:00.2\nforce = yes\n");
+        ck_assert_int_eq(scenario_tool(&out, NULL, "apply", NULL), 0);
+        network_down();
+        scenario_write_config("[twin]\naddress = 02:00.2\n");
+        ck_assert_int_eq(scenario_tool(&root_out, NULL, "boot", "--stage=root", NULL), 0);
+        assert_contains(root_out, "VFIO_BIND_RESULT=already-claimed\n");
+}
+END_TEST
+
 /* An image built in a chroot records the build machine's NIC: its ids are not this machine's. */
 START_TEST(test_record_of_another_machine_is_not_trusted) {
         _cleanup_free_ char *out = NULL, *root_out = NULL;
@@ -337,6 +349,7 @@ int main(void) {
         tcase_add_test(tc, test_initramfs_without_record_leaves_network_functions_to_the_root_stage);
         tcase_add_test(tc, test_initramfs_trusts_a_record_of_this_machine);
         tcase_add_test(tc, test_record_of_another_machine_is_not_trusted);
+        tcase_add_test(tc, test_root_stage_keeps_a_network_function_already_claimed);
         tcase_add_test(tc, test_root_stage_sees_the_live_network);
         tcase_add_test(tc, test_only_keyboard_behind_the_usb_controller);
         tcase_add_test(tc, test_list_shows_what_the_host_uses);
