@@ -58,7 +58,7 @@ static void listed_function_done(ListedFunction *f) {
         free(f->interfaces);
 }
 
-static const char *section_naming(const Config *config, const PciAddress *a) {
+const char *config_section_naming(const Config *config, const PciAddress *a) {
         for (size_t i = 0; config && i < config->n_sections; i++) {
                 const DeviceSection *s = &config->sections[i];
                 for (size_t j = 0; j < s->n_addresses; j++)
@@ -185,7 +185,8 @@ static int scan_drivers(const char *root, AddressMap *m) {
                         if (pci_address_is_canonical(e->d_name) && (r = address_map_add(m, e->d_name, de->d_name)) < 0)
                                 return r;
         }
-        qsort(m->items, m->n, sizeof(m->items[0]), compare_address_values);
+        if (m->n > 1)
+                qsort(m->items, m->n, sizeof(m->items[0]), compare_address_values);
         return 0;
 }
 
@@ -213,7 +214,8 @@ static int scan_interfaces(const char *root, AddressMap *m) {
                 if (function[0] && (r = address_map_add(m, function, de->d_name)) < 0)
                         return r;
         }
-        qsort(m->items, m->n, sizeof(m->items[0]), compare_address_values);
+        if (m->n > 1)
+                qsort(m->items, m->n, sizeof(m->items[0]), compare_address_values);
         return 0;
 }
 
@@ -277,7 +279,7 @@ static int load_function(const Scans *scans, const HostFacts *facts, const Confi
                 keyboards_count(&facts->keyboards, f->name, &f->keyboards, &elsewhere);
                 f->only_keyboards = f->keyboards > 0 && elsewhere == 0;
         }
-        f->section = section_naming(config, &f->address);
+        f->section = config_section_naming(config, &f->address);
         return 1;
 }
 ANALYZER_OWNED_BY_ARRAY_END
@@ -443,137 +445,4 @@ bool list_group_shown(const Discovery *d, const ListedGroup *g, const ListFilter
         }
         /* By default: what could go to a VM. A filter or --all shows the rest. */
         return filter->all || filter->group >= 0 || g->verdict == GROUP_ISOLATED || g->verdict == GROUP_NEEDS_ALL;
-}
-
-/* A label for a new section, from the class: "gpu", "nic"... */
-static const char *class_label(uint32_t class) {
-        if ((class >> 16) == 0x03)
-                return "gpu";
-        if ((class >> 8) == 0x0403)
-                return "audio";
-        if (pci_class_is_network(class))
-                return "nic";
-        if (pci_class_is_usb(class))
-                return "usb";
-        if ((class >> 8) == 0x0108)
-                return "nvme";
-        if (pci_class_is_storage(class))
-                return "storage";
-        return "device";
-}
-
-static bool label_taken(const Config *config, char **taken, size_t n_taken, const char *label) {
-        for (size_t i = 0; config && i < config->n_sections; i++)
-                if (streq(config->sections[i].name, label))
-                        return true;
-        for (size_t i = 0; i < n_taken; i++)
-                if (streq(taken[i], label))
-                        return true;
-        return false;
-}
-
-static int device_group(const char *root, const char *name) {
-        _cleanup_free_ char *group = NULL;
-        char path[PATH_MAX];
-
-        if (read_link_basename(device_attr_path(path, root, name, "iommu_group"), &group) < 0)
-                return -1;
-        return atoi(group);
-}
-
-/* Do other functions of A's slot share its IOMMU group? */
-static bool slot_shares_group(const char *root, const PciAddress *a) {
-        _cleanup_free_ PciAddress *fns = NULL;
-        char name[PCI_ADDRESS_MAX];
-        size_t n = 0;
-
-        int group = device_group(root, pci_address_format(a, name));
-        if (group < 0 || pci_slot_functions(root, a, &fns, &n) < 0)
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                char other[PCI_ADDRESS_MAX];
-                if (!pci_address_equal(&fns[i], a) && device_group(root, pci_address_format(&fns[i], other)) == group)
-                        return true;
-        }
-        return false;
-}
-
-int suggest_sections(const char *root, const Config *config, const PciAddress *addresses, size_t n, char **ret,
-                     char **ret_missing) {
-        _cleanup_free_ char *out = NULL;
-        char **taken = calloc(n + 1, sizeof(char *));
-        PciAddress *whole_slots = calloc(n + 1, sizeof(PciAddress));
-        size_t n_taken = 0, n_whole = 0;
-        int r = 0;
-
-        if (!taken || !whole_slots) {
-                r = -ENOMEM;
-                goto finish;
-        }
-        for (size_t i = 0; i < n && r >= 0; i++) {
-                char name[PCI_ADDRESS_MAX], path[PATH_MAX], label[64];
-                unsigned long vendor = 0, device = 0, class = 0;
-                bool covered = false;
-
-                pci_address_format(&addresses[i], name);
-                if (read_attr_hex(device_attr_path(path, root, name, "vendor"), &vendor) < 0 ||
-                    read_attr_hex(device_attr_path(path, root, name, "device"), &device) < 0 ||
-                    read_attr_hex(device_attr_path(path, root, name, "class"), &class) < 0) {
-                        *ret_missing = strdup(name);
-                        r = *ret_missing ? -ENODEV : -ENOMEM;
-                        break;
-                }
-                /* A slot suggested with functions = all already holds this one. */
-                for (size_t j = 0; j < n_whole; j++)
-                        covered = covered || pci_address_same_slot(&whole_slots[j], &addresses[i]);
-                if (covered)
-                        continue;
-                const char *configured = section_naming(config, &addresses[i]);
-                if (configured) {
-                        r = strextendf_with_separator(&out, "\n", "# %s is configured in [%s] already\n", name,
-                                                      configured);
-                        continue;
-                }
-
-                /* A section that takes the whole slot is named after its first function: a GPU's audio
-                 * function brings the GPU with it. */
-                bool all = slot_shares_group(root, &addresses[i]);
-                if (all) {
-                        PciAddress first = addresses[i];
-                        unsigned long v, d, c;
-                        first.function = 0;
-                        pci_address_format(&first, path);
-                        char first_name[PCI_ADDRESS_MAX];
-                        memcpy(first_name, path, sizeof(first_name));
-                        if (read_attr_hex(device_attr_path(path, root, first_name, "vendor"), &v) >= 0 &&
-                            read_attr_hex(device_attr_path(path, root, first_name, "device"), &d) >= 0 &&
-                            read_attr_hex(device_attr_path(path, root, first_name, "class"), &c) >= 0) {
-                                memcpy(name, first_name, sizeof(first_name));
-                                vendor = v, device = d, class = c;
-                        }
-                }
-                const char *base = class_label((uint32_t) class);
-                snprintf(label, sizeof(label), "%s", base);
-                for (unsigned k = 2; label_taken(config, taken, n_taken, label); k++)
-                        snprintf(label, sizeof(label), "%s-%u", base, k);
-                if (!(taken[n_taken] = strdup(label))) {
-                        r = -ENOMEM;
-                        break;
-                }
-                n_taken++;
-
-                if (all)
-                        whole_slots[n_whole++] = addresses[i];
-                r = strextendf_with_separator(&out, "\n", "# %s\n[%s]\naddress = %s\n%sexpect = %04lx:%04lx\n",
-                                              pci_class_name((uint32_t) class), label, name,
-                                              all ? "functions = all\n" : "", vendor, device);
-        }
-        if (r >= 0)
-                *ret = TAKE_PTR(out);
-finish:
-        for (size_t i = 0; i < n_taken; i++)
-                free(taken[i]);
-        free(taken);
-        free(whole_slots);
-        return r;
 }

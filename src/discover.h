@@ -58,6 +58,9 @@ typedef struct Discovery {
 int discovery_load(Discovery *d, const char *root, const HostFacts *facts, const Config *config);
 void discovery_done(Discovery *d);
 
+/* The section of CONFIG that names the function at A (by its address, or by functions = all); NULL. */
+const char *config_section_naming(const Config *config, const PciAddress *a);
+
 /* Does the host need F (it would refuse to claim it): filesystems or its network. */
 bool listed_function_critical(const ListedFunction *f);
 const char *group_verdict_to_string(GroupVerdict v);
@@ -81,9 +84,3 @@ bool list_group_shown(const Discovery *d, const ListedGroup *g, const ListFilter
 
 void output_list_text(FILE *f, const Discovery *d, const ListFilter *filter);
 void output_list_json(FILE *f, const Discovery *d, const ListFilter *filter);
-
-/* The configuration sections for the functions at ADDRESSES: label from the class (unique against CONFIG),
- * the address with its domain, functions = all when other functions of the slot share its group, expect.
- * -ENODEV (naming it in *ret_missing) when an address holds no function. */
-int suggest_sections(const char *root, const Config *config, const PciAddress *addresses, size_t n, char **ret,
-                     char **ret_missing);

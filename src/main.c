@@ -15,6 +15,7 @@
 #include "network.h"
 #include "output.h"
 #include "storage.h"
+#include "suggest.h"
 
 /* Exit statuses are part of the interface: scripts and fleets key on them. */
 enum {
