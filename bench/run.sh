@@ -155,17 +155,21 @@ for n in $SIZES; do
         { log "check failed on the $n-function host"; "$VFIO_BIND" check --root "$root" --config "$conf" >&2; exit 1; }
     lines=$(lspci -nnk -A linux-sysfs -O sysfs.path="$root/sys/bus/pci" 2>/dev/null | grep -c '^[0-9a-f]')
     [ "$lines" -eq "$n" ] || { log "lspci listed $lines devices on the $n-function host"; exit 1; }
+    lines=$("$VFIO_BIND" list --all --root "$root" --config "$conf" | grep -c '^  [0-9a-f]\{4\}:')
+    [ "$lines" -eq "$n" ] || { log "list showed $lines functions on the $n-function host"; exit 1; }
     for i in $(seq 1 "$REPS"); do
-        if [ $((i % 2)) -eq 1 ]; then order="status check lspci"; else order="lspci check status"; fi
+        if [ $((i % 2)) -eq 1 ]; then order="status check list lspci"; else order="lspci list check status"; fi
         for c in $order; do
             case $c in
             status) timed "$WORK/status.$n" "$VFIO_BIND" status --root "$root" --config "$conf" ;;
+            # Every function, like lspci: --all, so that nothing is left out of the comparison.
+            list) timed "$WORK/list.$n" "$VFIO_BIND" list --all --root "$root" --config "$conf" ;;
             check) timed "$WORK/check.$n" "$VFIO_BIND" check --root "$root" --config "$conf" ;;
             lspci) timed "$WORK/lspci.$n" lspci -nnk -A linux-sysfs -O sysfs.path="$root/sys/bus/pci" ;;
             esac
         done
     done
-    log "status/check/lspci at $n: $(median "$WORK/status.$n") / $(median "$WORK/check.$n") / $(median "$WORK/lspci.$n") ms"
+    log "status/check/list/lspci at $n: $(median "$WORK/status.$n") / $(median "$WORK/check.$n") / $(median "$WORK/list.$n") / $(median "$WORK/lspci.$n") ms"
 done
 
 # ---- apply vs the wiki shell loop --------------------------------------------
@@ -201,6 +205,7 @@ rss() { # rss CMD...: peak RSS in KiB
 }
 rss_status=$(rss "$VFIO_BIND" status --root "$WORK/t$big" --config "$WORK/h$big.conf")
 rss_check=$(rss "$VFIO_BIND" check --root "$WORK/t$big" --config "$WORK/h$big.conf")
+rss_list=$(rss "$VFIO_BIND" list --all --root "$WORK/t$big" --config "$WORK/h$big.conf")
 "$SIM_MKTREE" --replace "$WORK/h$big.host" "$WORK/fresh" >/dev/null
 # time(1) runs outside the preload; only vfio-bind's own process is measured.
 rss_apply=$(rss env VFIO_SIM_ROOT="$WORK/fresh" LD_PRELOAD="$SIM_LIB" "$VFIO_BIND" apply --root "$WORK/fresh" --config "$WORK/h$big.conf")
@@ -300,17 +305,19 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sed -n 1p)
     esac
     case "$has512 $SIZES " in
     "1 "*" 4096 "*)
-        for v in status check apply; do
+        for v in status check list apply; do
             r=$(ratio "$(median "$WORK/$v.4096")" "$(median "$WORK/$v.512")")
             verdict "$v scales linearly: 4096 vs 512 functions at most 9x" "${r}x" "$r" 9
         done ;;
     *) echo "| linear scaling, 4096 vs 512 functions at most 9x | not measured (sizes: $SIZES) | - |" ;;
     esac
+    r=$(ratio "$(median "$WORK/list.$big")" "$(median "$WORK/lspci.$big")")
+    verdict "list at most 0.25x lspci -nnk's time on the $big-function host" "${r}x" "$r" 0.25
     worst=$(for n in $SIZES; do ratio "$(median "$WORK/apply.$n")" "$(median "$WORK/shell.$n")"; echo; done | sort -g | tail -n1)
     best=$(for n in $SIZES; do ratio "$(median "$WORK/apply.$n")" "$(median "$WORK/shell.$n")"; echo; done | sort -g | sed -n 1p)
     verdict "apply at most half the shell loop's time" "${best}x to ${worst}x the shell loop's median time" "$worst" 0.5
-    peak=$(printf '%s\n' "$rss_status" "$rss_check" "$rss_apply" | sort -g | tail -n1)
-    verdict "peak RSS at most 4 MiB (4096 KiB)" "$peak KiB (largest of status, check, apply at $big functions)" "$peak" 4096
+    peak=$(printf '%s\n' "$rss_status" "$rss_check" "$rss_list" "$rss_apply" | sort -g | tail -n1)
+    verdict "peak RSS at most 4 MiB (4096 KiB)" "$peak KiB (largest of status, check, list, apply at $big functions)" "$peak" 4096
     growth=$(printf '%s\n' "$initramfs_md" | sed -n 's/.*\*\*growth\*\* | \*\*\([0-9]*\) bytes.*/\1/p')
     if [ -n "$growth" ]; then
         verdict "compressed initramfs growth at most 1 MiB beyond the vfio modules" "$growth bytes" "$growth" 1048576
@@ -327,6 +334,19 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sed -n 1p)
     echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
     for n in $SIZES; do
         echo "| $n | $(cell "$WORK/status.$n") | $(cell "$WORK/check.$n") | $(cell "$WORK/lspci.$n") | $(ratio "$(median "$WORK/status.$n")" "$(median "$WORK/lspci.$n")") | $(ratio "$(median "$WORK/check.$n")" "$(median "$WORK/lspci.$n")") |"
+    done
+    echo
+    echo "## list versus lspci"
+    echo
+    echo "\`vfio-bind list --all --root T\` against \`lspci -nnk -A linux-sysfs -O sysfs.path=T/sys/bus/pci\`: both"
+    echo "show every function with its ids, class and driver (list also its IOMMU group, subsystem ids,"
+    echo "driver_override and what the host uses it for; lspci also the names from pci.ids and the kernel modules)."
+    echo "Measured in the same loop as status and check above."
+    echo
+    echo "| functions | list | lspci -nnk | list / lspci |"
+    echo "| ---: | ---: | ---: | ---: |"
+    for n in $SIZES; do
+        echo "| $n | $(cell "$WORK/list.$n") | $(cell "$WORK/lspci.$n") | $(ratio "$(median "$WORK/list.$n")" "$(median "$WORK/lspci.$n")") |"
     done
     echo
     echo "## apply versus a shell loop"
@@ -357,12 +377,12 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sed -n 1p)
     echo
     echo "Median ms from the tables above, and the ratio to the next smaller host."
     echo
-    echo "| functions | status | ratio | check | ratio | apply | ratio | lspci | ratio |"
-    echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    echo "| functions | status | ratio | check | ratio | list | ratio | apply | ratio | lspci | ratio |"
+    echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     prev=
     for n in $SIZES; do
         row="| $n"
-        for v in status check apply lspci; do
+        for v in status check list apply lspci; do
             m=$(median "$WORK/$v.$n")
             if [ -n "$prev" ]; then r=$(ratio "$m" "$(median "$WORK/$v.$prev")"); else r=-; fi
             row="$row | $m | $r"
@@ -379,6 +399,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sed -n 1p)
     echo "| --- | ---: |"
     echo "| vfio-bind status | $rss_status |"
     echo "| vfio-bind check | $rss_check |"
+    echo "| vfio-bind list --all | $rss_list |"
     echo "| vfio-bind apply (under the simulator) | $rss_apply |"
     echo "| lspci -nnk | $rss_lspci |"
     echo

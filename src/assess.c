@@ -205,6 +205,27 @@ static Reason assess_storage(Run *run, DeviceReport *d) {
         return REASON_NONE;
 }
 
+/* Would claiming it cut the host off its network? Like storage: refuse what carries it, and where that cannot
+ * be known yet (a boot stage before the network is up, without a record of this machine) never guess. */
+static Reason assess_network(Run *run, DeviceReport *d) {
+        const NetworkFacts *net = &run->facts.network;
+        bool force = d->section && d->section->force;
+
+        d->network_use = network_use_of(net, d->name);
+        if (force)
+                return REASON_NONE;
+        if (d->network_use)
+                return explain(d, run, EXPLAIN_MANAGEMENT_NIC, &(ExplainArgs){ .detail = d->network_use });
+        /* On a VFIO driver already, it has no interface and carries nothing; neither has a virtual function
+         * its section's vfs = created with driver autoprobe off. */
+        if (!pci_class_is_network(d->dev->class) || net->known || !run->facts.boot || driver_is_vfio(d->dev->driver) ||
+            d->virtual_function)
+                return REASON_NONE;
+        if (run->facts.initramfs)
+                return explain(d, run, EXPLAIN_NETWORK_DEFERRED, NULL);
+        return explain(d, run, EXPLAIN_NETWORK_UNKNOWN, NULL);
+}
+
 /* Can a VFIO driver take it at all? */
 static Reason assess_capability(Run *run, DeviceReport *d) {
         const PciDevice *dev = d->dev;
@@ -251,6 +272,8 @@ static Reason assess(Run *run, DeviceReport *d) {
                 reason = assess_drift(run, d);
         if (reason == REASON_NONE)
                 reason = assess_storage(run, d);
+        if (reason == REASON_NONE)
+                reason = assess_network(run, d);
         if (reason == REASON_NONE)
                 reason = assess_capability(run, d);
         return reason;
@@ -332,6 +355,22 @@ static void add_device_notes(Run *run, DeviceReport *d) {
                          format_alloc("%s holds mounted filesystem %s and is claimed anyway (force = yes)", d->name,
                                       d->mounts),
                          NULL);
+        if (d->network_use && d->section && d->section->force)
+                note_add(&d->notes, SEVERITY_WARNING, NOTE_FORCED,
+                         format_alloc("%s carries the host's network (%s) and is claimed anyway (force = yes)", d->name,
+                                      d->network_use),
+                         NULL);
+
+        size_t behind = 0, elsewhere = 0;
+        if (pci_class_is_usb(dev->class))
+                keyboards_count(&run->facts.keyboards, d->name, &behind, &elsewhere);
+        if (behind > 0 && elsewhere == 0 && !driver_is_vfio(dev->driver))
+                note_add(&d->notes, SEVERITY_WARNING, NOTE_ONLY_KEYBOARD,
+                         format_alloc("every keyboard of the host (%zu) is behind %s: claiming it leaves the host "
+                                      "console without one",
+                                      behind, d->name),
+                         strdup("plug a keyboard into another USB controller, or make sure the host is reachable "
+                                "over the network"));
 }
 
 static bool member_is_fine(const Run *run, const PciDevice *m, bool predict) {

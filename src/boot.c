@@ -219,6 +219,22 @@ static void snapshot_first_boot(Run *run, const char *rebuild) {
                  format_alloc("the initramfs stage compares too once its image is made again (%s)", rebuild));
 }
 
+/* The root stage runs before the host's network is configured too: it reads the record the initramfs stage
+ * found valid here. Without it the root stage leaves network functions alone. */
+static void hand_over_network_record(const char *root, const NetworkFacts *network) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char path[PATH_MAX];
+        int dir_fd;
+
+        dir_fd = run_dir_open(root);
+        if (dir_fd < 0)
+                return;
+        close(dir_fd);
+        f = fopen(root_path(path, root, NETWORK_RECORD_HANDOFF), "we");
+        if (!f || network_write_record(network, root, f) < 0 || fflush(f) != 0)
+                fprintf(stderr, "vfio-bind: cannot write %s: %m\n", path);
+}
+
 static void claim(Run *run, const Config *config) {
         _cleanup_free_ char *why = NULL;
         const char *fix;
@@ -269,6 +285,9 @@ int boot_stage(const char *root, const char *config_path, Stage stage) {
         if (run.facts.recorded_storage_error < 0)
                 fprintf(stderr, "vfio-bind: cannot read %s%s: %s\n", root, STORAGE_RECORD,
                         strerror(-run.facts.recorded_storage_error));
+
+        if (initramfs && run.facts.network.recorded)
+                hand_over_network_record(root, &run.facts.network);
 
         bool disabled = cmdline_get_bool(run.facts.cmdline, "vfio_bind") == 0;
         bool initramfs_disabled = cmdline_get_bool(run.facts.cmdline, "rd.vfio_bind") == 0;

@@ -164,6 +164,24 @@ static const ExplainEntry table[_EXPLAIN_MAX] = {
                                          "DMA space",
                                          "use a device (or firmware) with ACS on its functions; the PF cannot be "
                                          "handed to VFIO while it runs the virtual functions" },
+        [EXPLAIN_MANAGEMENT_NIC] = { REASON_MANAGEMENT_NIC,
+                                     "@DEVICE@ carries the host's own network (@DETAIL@); passing it to a VM would "
+                                     "cut the host off",
+                                     "name another network function, move the host's address and default route to "
+                                     "another interface first, or set force = yes in [@LABEL@] if the host truly "
+                                     "does not need it" },
+        [EXPLAIN_NETWORK_UNKNOWN] = { REASON_NETWORK_UNKNOWN,
+                                      "@DEVICE@ is a network function, and the host's network is not configured yet "
+                                      "and no record of this machine says which function carries it: it is not "
+                                      "claimed",
+                                      "rebuild the initramfs on this host (update-initramfs -u, or dracut -f) so that "
+                                      "it records the management interface, run 'vfio-bind apply' once the network "
+                                      "is up, or set force = yes in [@LABEL@]" },
+        [EXPLAIN_NETWORK_DEFERRED] = { REASON_NETWORK_DEFERRED,
+                                       "@DEVICE@ is a network function, and no record of this machine says which "
+                                       "function carries the host's network: it is left to the root stage, which "
+                                       "sees the live network",
+                                       NULL },
 };
 
 /* The fields the caller passes, by name. */

@@ -61,6 +61,9 @@ typedef enum Explanation {
         EXPLAIN_SERIAL_MISMATCH,
         EXPLAIN_DRIFT_REFUSED,
         EXPLAIN_SRIOV_SHARED_GROUP,
+        EXPLAIN_MANAGEMENT_NIC,
+        EXPLAIN_NETWORK_UNKNOWN,
+        EXPLAIN_NETWORK_DEFERRED,
         _EXPLAIN_MAX,
 } Explanation;
 

@@ -173,6 +173,29 @@ static int load_storage(HostFacts *f, const char *root, HostFactsFlags flags) {
         return 0;
 }
 
+/* The network: what carries it now, and in the boot stages, before it is configured, the record of the
+ * initramfs image when it describes this machine. */
+static int load_network(HostFacts *f, const char *root, HostFactsFlags flags) {
+        int r;
+
+        f->boot = flags & HOST_FACTS_BOOT;
+        f->initramfs = flags & HOST_FACTS_RECORDED_NETWORK;
+        r = network_load_live(&f->network, root);
+        if (r < 0)
+                return r;
+        f->recorded_network_error = -ENOENT;
+        if (f->network.known)
+                return 0;
+        if (flags & (HOST_FACTS_RECORDED_NETWORK | HOST_FACTS_NETWORK_HANDOFF)) {
+                r = network_load_record(&f->network, root,
+                                        flags & HOST_FACTS_RECORDED_NETWORK ? NETWORK_RECORD : NETWORK_RECORD_HANDOFF);
+                if (r == -ENOMEM)
+                        return r;
+                f->recorded_network_error = r;
+        }
+        return 0;
+}
+
 int host_facts_load(const char *root, HostFactsFlags flags, HostFacts *ret) {
         _cleanup_host_facts_ HostFacts f = {};
         char path[PATH_MAX];
@@ -196,6 +219,12 @@ int host_facts_load(const char *root, HostFactsFlags flags, HostFacts *ret) {
         r = load_framebuffers(&f, root);
         if (r < 0)
                 return r;
+        r = load_network(&f, root, flags);
+        if (r < 0)
+                return r;
+        r = keyboards_load(&f.keyboards, root);
+        if (r < 0)
+                return r;
 
         *ret = f;
         f = (HostFacts){};
@@ -204,6 +233,8 @@ int host_facts_load(const char *root, HostFactsFlags flags, HostFacts *ret) {
 
 void host_facts_done(HostFacts *f) {
         storage_done(&f->storage);
+        network_done(&f->network);
+        keyboards_done(&f->keyboards);
         for (size_t i = 0; i < f->n_framebuffers; i++)
                 free(f->framebuffers[i].name);
         free(f->framebuffers);

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "network.h"
 #include "storage.h"
 
 /* What the platform says once per run, shared by every configured device. Loaded in one go and not
@@ -24,10 +25,16 @@ typedef struct FramebufferRange {
 typedef enum HostFactsFlags {
         HOST_FACTS_UDEV = 1 << 0,             /* whether udev runs: a scan of /proc, for the boot stages */
         HOST_FACTS_RECORDED_STORAGE = 1 << 1, /* the storage record of the initramfs image */
+        HOST_FACTS_RECORDED_NETWORK = 1 << 2, /* the network record of the initramfs image */
+        HOST_FACTS_NETWORK_HANDOFF = 1 << 3,  /* the network record the initramfs stage found valid */
+        /* A boot stage runs before the host's network is configured: no routes is no answer there, while
+         * for the admin's verbs it means that no function carries the host's network. */
+        HOST_FACTS_BOOT = 1 << 4,
 } HostFactsFlags;
 
-#define HOST_FACTS_BOOT_ROOT      HOST_FACTS_UDEV
-#define HOST_FACTS_BOOT_INITRAMFS (HOST_FACTS_UDEV | HOST_FACTS_RECORDED_STORAGE)
+#define HOST_FACTS_BOOT_ROOT (HOST_FACTS_UDEV | HOST_FACTS_NETWORK_HANDOFF | HOST_FACTS_BOOT)
+#define HOST_FACTS_BOOT_INITRAMFS                                                                                      \
+        (HOST_FACTS_UDEV | HOST_FACTS_RECORDED_STORAGE | HOST_FACTS_RECORDED_NETWORK | HOST_FACTS_BOOT)
 
 typedef struct HostFacts {
         bool iommu_enabled;
@@ -38,6 +45,11 @@ typedef struct HostFacts {
         char *cmdline;     /* the kernel command line, NULL when there is none */
         Storage storage;
         int recorded_storage_error; /* why the storage record could not be read, for the caller to say */
+        NetworkFacts network;
+        bool boot;                  /* HOST_FACTS_BOOT */
+        bool initramfs;             /* HOST_FACTS_RECORDED_NETWORK: no live network to look at yet */
+        int recorded_network_error; /* -ESTALE: a record of another machine; -ENOENT: none */
+        Keyboards keyboards;
         FramebufferRange *framebuffers;
         size_t n_framebuffers;
 } HostFacts;

@@ -7,6 +7,7 @@
 #include "bounded.h"
 #include "build-config.h"
 #include "config.h"
+#include "discover.h"
 #include "dlopen-libs.h"
 #include "engine.h"
 #include "explain.h"
@@ -17,10 +18,12 @@
 #include "lock.h"
 #include "macro.h"
 #include "metrics.h"
+#include "network.h"
 #include "output.h"
 #include "snapshot.h"
 #include "state-file.h"
 #include "storage.h"
+#include "suggest.h"
 #include "sysroot.h"
 #include "vm-check.h"
 #include "vm-config.h"
@@ -46,6 +49,8 @@ typedef struct Options {
         unsigned budget_sec; /* 0: none given */
         char **addresses;    /* point into argv; guard: its arguments */
         size_t n_addresses;
+        ListFilter filter; /* list */
+        const char *class_name;
 } Options;
 
 static void options_done(Options *o) {
@@ -65,7 +70,11 @@ static void help(FILE *f) {
               "  release [ADDRESS...]  give functions back to the host (all configured ones by default)\n"
               "  snapshot [--from-boot] record what each configured function is now; boots compare with it\n"
               "  boot --stage=STAGE    what the initramfs (STAGE=initramfs) and the boot unit (STAGE=root) run\n"
+              "  list [--all] [--class NAME] [--group N]\n"
+              "                        every PCI function by IOMMU group: ids, driver, what the host uses it for\n"
+              "  suggest ADDRESS...    print ready configuration sections for these devices; change nothing\n"
               "  storage               list the PCI functions holding mounted filesystems (for initramfs hooks)\n"
+              "  network               list the PCI functions carrying the host's network (for initramfs hooks)\n"
               "  libraries             list the libraries loaded at run time and where from (for initramfs hooks)\n"
               "  modules [--kernel=VERSION]  list the kernel modules the initramfs needs for the configured\n"
               "                        devices, with the reason (for initramfs hooks)\n"
@@ -77,9 +86,12 @@ static void help(FILE *f) {
               "Options:\n"
               "  --config FILE   read FILE instead of " CONFIG_FILE "\n"
               "  --root DIR      use DIR/sys, DIR/proc, DIR/dev, DIR/run and DIR" CONFIG_FILE "\n"
-              "  --json          machine-readable output (check, status, apply, release)\n"
+              "  --json          machine-readable output (check, status, apply, release, list)\n"
               "  --format=FORMAT text (default), json (as --json), or prometheus (status: metrics for\n"
               "                  node_exporter's textfile collector)\n"
+              "  --all           list: every group, also those a VM cannot have\n"
+              "  --class NAME    list: the groups with a function of class NAME (display, network, storage, usb...)\n"
+              "  --group N       list: IOMMU group N\n"
               "  --dry-run       apply: print the plan, touch nothing\n"
               "  -q, --quiet     print nothing; the exit status tells\n"
               "  --time-budget=SECONDS  stop starting work after SECONDS and report (boot: 50)\n"
@@ -96,10 +108,11 @@ static int parse_verb(const char *s, Verb *ret) {
                 const char *name;
                 Verb verb;
         } verbs[] = {
-                { "apply", VERB_APPLY },         { "check", VERB_CHECK }, { "status", VERB_STATUS },
-                { "release", VERB_RELEASE },     { "boot", VERB_BOOT },   { "storage", VERB_STORAGE },
-                { "libraries", VERB_LIBRARIES }, { "modules", VERB_MODULES },  { "guard", VERB_GUARD },
-                { "snapshot", VERB_SNAPSHOT },
+                { "apply", VERB_APPLY },         { "check", VERB_CHECK },       { "status", VERB_STATUS },
+                { "release", VERB_RELEASE },     { "boot", VERB_BOOT },         { "storage", VERB_STORAGE },
+                { "libraries", VERB_LIBRARIES }, { "modules", VERB_MODULES },   { "guard", VERB_GUARD },
+                { "snapshot", VERB_SNAPSHOT },   { "network", VERB_NETWORK },   { "list", VERB_LIST },
+                { "suggest", VERB_SUGGEST },
         };
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(s, verbs[i].name)) {
@@ -146,6 +159,14 @@ static int check_options(const Options *o) {
                 fprintf(stderr, "vfio-bind: --kernel goes with modules\n");
                 return -EINVAL;
         }
+        if ((o->filter.all || o->class_name || o->filter.group >= 0) && o->verb != VERB_LIST) {
+                fprintf(stderr, "vfio-bind: --all, --class and --group go with list\n");
+                return -EINVAL;
+        }
+        if (o->verb == VERB_SUGGEST && o->n_addresses == 0) {
+                fprintf(stderr, "vfio-bind: suggest needs the address of at least one device\n");
+                return -EINVAL;
+        }
         if (o->verb == VERB_BOOT && (!o->stage || stage_from_string(o->stage) < 0)) {
                 fprintf(stderr, "vfio-bind: boot needs --stage=initramfs or --stage=root\n");
                 return -EINVAL;
@@ -172,8 +193,21 @@ static int check_options(const Options *o) {
 
 /* Returns 1 to continue, 0 to exit successfully (help, version), negative on a usage error. */
 static int parse_argv(int argc, char **argv, Options *o) {
-        enum { ARG_CONFIG = 0x100, ARG_ROOT, ARG_JSON, ARG_DRY_RUN, ARG_STAGE, ARG_VERSION, ARG_TIME_BUDGET, ARG_KERNEL,
-               ARG_FORMAT, ARG_FROM_BOOT };
+        enum {
+                ARG_CONFIG = 0x100,
+                ARG_ROOT,
+                ARG_JSON,
+                ARG_DRY_RUN,
+                ARG_STAGE,
+                ARG_VERSION,
+                ARG_TIME_BUDGET,
+                ARG_KERNEL,
+                ARG_FORMAT,
+                ARG_FROM_BOOT,
+                ARG_ALL,
+                ARG_CLASS,
+                ARG_GROUP,
+        };
         static const struct option options[] = {
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "root", required_argument, NULL, ARG_ROOT },
@@ -184,6 +218,9 @@ static int parse_argv(int argc, char **argv, Options *o) {
                 { "time-budget", required_argument, NULL, ARG_TIME_BUDGET },
                 { "kernel", required_argument, NULL, ARG_KERNEL },
                 { "from-boot", no_argument, NULL, ARG_FROM_BOOT },
+                { "all", no_argument, NULL, ARG_ALL },
+                { "class", required_argument, NULL, ARG_CLASS },
+                { "group", required_argument, NULL, ARG_GROUP },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -203,7 +240,7 @@ static int parse_argv(int argc, char **argv, Options *o) {
                                         return -EINVAL;
                                 }
                                 have_verb = true;
-                        } else if (o->verb == VERB_RELEASE || o->verb == VERB_GUARD) {
+                        } else if (o->verb == VERB_RELEASE || o->verb == VERB_GUARD || o->verb == VERB_SUGGEST) {
                                 if (!GREEDY_REALLOC(o->addresses, o->n_addresses + 1))
                                         return -ENOMEM;
                                 o->addresses[o->n_addresses++] = optarg;
@@ -260,6 +297,29 @@ static int parse_argv(int argc, char **argv, Options *o) {
                         }
                         o->kernel = optarg;
                         break;
+                case ARG_ALL:
+                        o->filter.all = true;
+                        break;
+                case ARG_CLASS:
+                        if (list_class_lookup(optarg, &o->filter.class_value, &o->filter.class_mask) < 0) {
+                                fprintf(stderr, "vfio-bind: unknown class '%s'; known: %s\n", optarg,
+                                        list_class_names());
+                                return -EINVAL;
+                        }
+                        o->class_name = optarg;
+                        o->filter.has_class = true;
+                        break;
+                case ARG_GROUP: {
+                        char *end = NULL;
+                        errno = 0;
+                        long v = strtol(optarg, &end, 10);
+                        if (errno != 0 || !end || *end || end == optarg || v < 0 || v > INT_MAX) {
+                                fprintf(stderr, "vfio-bind: --group takes an IOMMU group number, got '%s'\n", optarg);
+                                return -EINVAL;
+                        }
+                        o->filter.group = (int)v;
+                        break;
+                }
                 case 'q':
                         o->quiet = true;
                         break;
@@ -560,6 +620,104 @@ static int list_initramfs_modules(const Options *o, const char *root, const char
         return EXIT_ALL_OK;
 }
 
+/* Recorded into the initramfs, like the storage: there the network is not up yet. */
+static int list_network(const char *root) {
+        _cleanup_(network_done) NetworkFacts network = {};
+        int r;
+
+        r = network_load_live(&network, root);
+        if (r >= 0)
+                r = network_write_record(&network, root, stdout);
+        if (r >= 0 && fflush(stdout) != 0)
+                r = -errno;
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: cannot list the network functions: %s\n", strerror(-r));
+                return EXIT_DEVICE_PROBLEM;
+        }
+        return EXIT_ALL_OK;
+}
+
+/* Every function by IOMMU group. Needs no configuration; one that is there names the configured functions. */
+static int list_functions(const Options *o, const char *root, const Config *config) {
+        _cleanup_host_facts_ HostFacts facts = {};
+        _cleanup_(discovery_done) Discovery d = {};
+        int r;
+
+        r = host_facts_load(root, 0, &facts);
+        if (r >= 0)
+                r = discovery_load(&d, root, &facts, config);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: cannot list the PCI functions: %s\n", strerror(-r));
+                return EXIT_DEVICE_PROBLEM;
+        }
+        if (!o->quiet) {
+                if (o->json)
+                        output_list_json(stdout, &d, &o->filter);
+                else
+                        output_list_text(stdout, &d, &o->filter);
+        }
+        return fflush(stdout) == 0 ? EXIT_ALL_OK : EXIT_DEVICE_PROBLEM;
+}
+
+/* Ready sections for the admin to append, then what check would say with them added: as comments, so that
+ * the whole output can go to the configuration file. Writes nothing. */
+static int suggest(const Options *o, const char *root, const Config *config) {
+        _cleanup_free_ PciAddress *addresses = calloc(o->n_addresses, sizeof(PciAddress));
+        _cleanup_free_ char *sections = NULL, *missing = NULL, *text = NULL, *verdict = NULL, *existing = NULL;
+        _cleanup_config_ Config *combined = NULL;
+        _cleanup_run_ Run run = { .lock_fd = -1 };
+        size_t existing_size = 0, verdict_size = 0;
+        int r;
+
+        if (!addresses)
+                return EXIT_DEVICE_PROBLEM;
+        for (size_t i = 0; i < o->n_addresses; i++)
+                (void)pci_address_parse(o->addresses[i], &addresses[i]);
+        r = suggest_sections(root, config, addresses, o->n_addresses, &sections, &missing);
+        if (r == -ENODEV) {
+                fprintf(stderr, "vfio-bind: no PCI device at %s; see 'vfio-bind list --all'\n", missing);
+                return EXIT_USAGE_OR_CONFIG;
+        }
+        if (r < 0 || !sections) {
+                fprintf(stderr, "vfio-bind: cannot suggest sections: %s\n", strerror(r < 0 ? -r : ENOMEM));
+                return EXIT_DEVICE_PROBLEM;
+        }
+        fputs(sections, stdout);
+
+        if (!config->missing) {
+                r = read_full_file(config->path, &existing, &existing_size);
+                if (r < 0) {
+                        fprintf(stderr, "vfio-bind: cannot read %s: %s\n", config->path, strerror(-r));
+                        return EXIT_USAGE_OR_CONFIG;
+                }
+        }
+        if (strdup_printf(&text, "%s\n%s", existing ?: "", sections) < 0)
+                return EXIT_DEVICE_PROBLEM;
+        r = config_parse_string(config->path, text, strlen(text), &combined);
+        if (r >= 0)
+                r = run_init(&run, root, combined, 0);
+        if (r >= 0)
+                r = run_check(&run);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: cannot check the suggestion: %s\n", strerror(-r));
+                return EXIT_DEVICE_PROBLEM;
+        }
+        FILE *m = open_memstream(&verdict, &verdict_size);
+        if (!m)
+                return EXIT_DEVICE_PROBLEM;
+        output_config_errors(m, combined);
+        output_text(m, &run, VERB_CHECK, false);
+        if (fclose(m) != 0)
+                return EXIT_DEVICE_PROBLEM;
+        printf("\n# 'vfio-bind check' with these sections added to %s:\n", config->path);
+        for (char *line = verdict, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+                nl = strchr(line, '\n');
+                printf("#%s%.*s\n", (nl ? nl != line : *line != 0) ? " " : "",
+                       nl ? (int)(nl - line) : (int)strlen(line), line);
+        }
+        return fflush(stdout) == 0 ? EXIT_ALL_OK : EXIT_DEVICE_PROBLEM;
+}
+
 /* No configuration file: nothing is configured, which is no error. */
 static int report_unconfigured(const Options *o, const char *root, Config *config) {
         if (o->json) {
@@ -572,7 +730,7 @@ static int report_unconfigured(const Options *o, const char *root, Config *confi
 }
 
 int main(int argc, char **argv) {
-        _cleanup_(options_done) Options o = {};
+        _cleanup_(options_done) Options o = { .filter.group = -1 };
         _cleanup_config_ Config *config = NULL;
         _cleanup_free_ char *root = NULL, *config_path = NULL;
         int r;
@@ -606,6 +764,8 @@ int main(int argc, char **argv) {
                 return list_initramfs_modules(&o, root, config_path);
         if (o.verb == VERB_STORAGE)
                 return list_storage(root);
+        if (o.verb == VERB_NETWORK)
+                return list_network(root);
         if (o.verb == VERB_LIBRARIES)
                 return list_optional_libraries();
         if (o.verb == VERB_BOOT)
@@ -626,6 +786,10 @@ int main(int argc, char **argv) {
         }
         if (o.verb == VERB_GUARD)
                 return guard(&o, root, config);
+        if (o.verb == VERB_LIST)
+                return list_functions(&o, root, config);
+        if (o.verb == VERB_SUGGEST)
+                return suggest(&o, root, config);
         if (config->missing && o.verb != VERB_RELEASE && !o.prometheus)
                 return report_unconfigured(&o, root, config);
         if (o.verb == VERB_SNAPSHOT)

@@ -7,7 +7,7 @@
 
 /* Always valid JSON: labels and messages may carry any bytes the config file had. A byte that is not part of
  * well-formed UTF-8 becomes U+FFFD; controls, C1 ones included, are written as escapes. */
-static void json_string(FILE *f, const char *s) {
+void json_string(FILE *f, const char *s) {
         if (!s) {
                 fputs("null", f);
                 return;
@@ -45,7 +45,7 @@ static void json_string(FILE *f, const char *s) {
         fputc('"', f);
 }
 
-static void json_key(FILE *f, const char *key, bool *first) {
+void json_key(FILE *f, const char *key, bool *first) {
         if (!*first)
                 fputc(',', f);
         *first = false;
@@ -53,17 +53,17 @@ static void json_key(FILE *f, const char *key, bool *first) {
         fputc(':', f);
 }
 
-static void json_kv_str(FILE *f, const char *key, const char *value, bool *first) {
+void json_kv_str(FILE *f, const char *key, const char *value, bool *first) {
         json_key(f, key, first);
         json_string(f, value);
 }
 
-static void json_kv_bool(FILE *f, const char *key, bool value, bool *first) {
+void json_kv_bool(FILE *f, const char *key, bool value, bool *first) {
         json_key(f, key, first);
         fputs(value ? "true" : "false", f);
 }
 
-static void json_kv_int(FILE *f, const char *key, long long value, bool *first) {
+void json_kv_int(FILE *f, const char *key, long long value, bool *first) {
         json_key(f, key, first);
         fprintf(f, "%lld", value);
 }

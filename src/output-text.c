@@ -57,10 +57,11 @@ static void printable(const char *s, char *buf, size_t size) {
 
 const char *verb_to_string(Verb v) {
         static const char *const names[] = {
-                [VERB_APPLY] = "apply",         [VERB_CHECK] = "check", [VERB_STATUS] = "status",
-                [VERB_RELEASE] = "release",     [VERB_BOOT] = "boot",   [VERB_STORAGE] = "storage",
+                [VERB_APPLY] = "apply",         [VERB_CHECK] = "check",     [VERB_STATUS] = "status",
+                [VERB_RELEASE] = "release",     [VERB_BOOT] = "boot",       [VERB_STORAGE] = "storage",
                 [VERB_LIBRARIES] = "libraries", [VERB_MODULES] = "modules", [VERB_GUARD] = "guard",
-                [VERB_SNAPSHOT] = "snapshot",
+                [VERB_SNAPSHOT] = "snapshot",   [VERB_NETWORK] = "network", [VERB_LIST] = "list",
+                [VERB_SUGGEST] = "suggest",
         };
         return names[v];
 }

@@ -17,6 +17,9 @@ typedef enum Verb {
         VERB_MODULES,
         VERB_GUARD,
         VERB_SNAPSHOT,
+        VERB_NETWORK,
+        VERB_LIST,
+        VERB_SUGGEST,
 } Verb;
 
 const char *verb_to_string(Verb v);
@@ -32,3 +35,11 @@ void output_config_errors(FILE *f, const Config *c);
 void summary_line(char *buf, size_t size, const Run *run, Verb verb);
 /* Room for any summary line. */
 #define SUMMARY_MAX 160
+
+/* JSON writing, shared by the outputs: strings are always valid UTF-8 and escaped; NULL is null. FIRST
+ * tracks the commas of one object. */
+void json_string(FILE *f, const char *s);
+void json_key(FILE *f, const char *key, bool *first);
+void json_kv_str(FILE *f, const char *key, const char *value, bool *first);
+void json_kv_bool(FILE *f, const char *key, bool value, bool *first);
+void json_kv_int(FILE *f, const char *key, long long value, bool *first);

@@ -179,6 +179,14 @@ bool pci_class_is_storage(uint32_t class) {
         return (class >> 16) == 0x01; /* mass storage: SATA, NVMe, SAS, RAID... */
 }
 
+bool pci_class_is_network(uint32_t class) {
+        return (class >> 16) == 0x02;
+}
+
+bool pci_class_is_usb(uint32_t class) {
+        return (class >> 8) == 0x0c03;
+}
+
 bool driver_is_vfio(const char *driver) {
         return driver && (streq(driver, "vfio-pci") || strstr(driver, "vfio_pci") || strstr(driver, "vfio-pci"));
 }

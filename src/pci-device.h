@@ -37,6 +37,8 @@ bool pci_device_exists(const char *root, const char *name);
 
 bool pci_class_is_bridge(uint32_t class);
 bool pci_class_is_storage(uint32_t class);
+bool pci_class_is_network(uint32_t class);
+bool pci_class_is_usb(uint32_t class);
 const char *pci_class_name(uint32_t class);
 
 /* vfio-pci and its variant drivers (mlx5_vfio_pci, ...). */

@@ -113,8 +113,11 @@ static int add_device_entry(Report *r, const BootOutcome *outcome, const DeviceR
         bool ok = device_report_ok(d);
         int k;
 
-        ReportEntry *e = entry_new(r, ok ? (o->severity == SEVERITY_WARNING ? LOG_WARNING : LOG_INFO) : LOG_ERR,
-                                   message_id_for(o->result, ok));
+        /* A network function the initramfs leaves to the root stage is no failure: the root stage decides. */
+        int priority = ok || d->reason == REASON_NETWORK_DEFERRED
+                               ? (o->severity == SEVERITY_WARNING && ok ? LOG_WARNING : LOG_INFO)
+                               : LOG_ERR;
+        ReportEntry *e = entry_new(r, priority, message_id_for(o->result, ok));
         if (!e)
                 return -ENOMEM;
         e->message = device_message(d, o, outcome->early_udev);
@@ -267,13 +270,21 @@ static int add_summary(Report *r, const Run *run, const BootContext *ctx, const 
                 where = ", claimed in the root stage";
         else if (o->n_ok > 0)
                 where = ", claimed partly in the initramfs, partly in the root stage";
-        ReportEntry *e = entry_new(r, o->n_ok == run->n_devices ? LOG_INFO : LOG_ERR, MESSAGE_ID_SUMMARY);
+        /* Network functions the initramfs leaves to the root stage are not failures of this one. */
+        size_t deferred = 0;
+        for (size_t i = 0; i < run->n_devices; i++)
+                deferred += run->devices[i].reason == REASON_NETWORK_DEFERRED;
+        char later[96] = "";
+        if (deferred > 0)
+                snprintf(later, sizeof(later), "; %zu network function%s left to the root stage", deferred,
+                         deferred == 1 ? "" : "s");
+        ReportEntry *e = entry_new(r, o->n_ok + deferred == run->n_devices ? LOG_INFO : LOG_ERR, MESSAGE_ID_SUMMARY);
         if (!e)
                 return -ENOMEM;
         e->message = run->n_devices == 0 && run->n_sriov > 0
                              ? strdup("no function to claim: the virtual functions that vfs = asks for do not exist")
                      : run->n_devices == 0 ? strdup("no devices configured: nothing to claim")
-                                           : format_alloc("%s%s", summary, where);
+                                           : format_alloc("%s%s%s", summary, where, later);
         int k = e->message ? 0 : -ENOMEM;
         k = k ?: entry_field(e, "VFIO_BIND_KIND=summary");
         k = k ?: entry_field(e, "VFIO_BIND_FUNCTIONS=%zu", run->n_devices);

@@ -36,6 +36,9 @@ static const char *const reason_names[_REASON_MAX] = {
         [REASON_DRIFT] = "drift",
         [REASON_SRIOV_FAILED] = "sriov-failed",
         [REASON_SRIOV_SHARED_GROUP] = "sriov-shared-group",
+        [REASON_MANAGEMENT_NIC] = "management-nic",
+        [REASON_NETWORK_UNKNOWN] = "network-unknown",
+        [REASON_NETWORK_DEFERRED] = "network-deferred",
 };
 
 static const char *const result_names[_RESULT_MAX] = {
@@ -79,6 +82,7 @@ static const char *const note_code_names[_NOTE_CODE_MAX] = {
         [NOTE_PATH] = "path",
         [NOTE_PATH_UNRESOLVED] = "path-unresolved",
         [NOTE_SRIOV] = "sriov",
+        [NOTE_ONLY_KEYBOARD] = "only-keyboard",
 };
 
 const char *reason_to_string(Reason r) {

@@ -48,6 +48,9 @@ typedef enum Reason {
         REASON_DRIFT,           /* differs from the snapshot, and drift = refuse */
         REASON_SRIOV_FAILED,    /* vfs = N: the virtual functions could not be created */
         REASON_SRIOV_SHARED_GROUP, /* a virtual function shares its IOMMU group with its physical function */
+        REASON_MANAGEMENT_NIC,
+        REASON_NETWORK_UNKNOWN,
+        REASON_NETWORK_DEFERRED,
         _REASON_MAX,
         _REASON_INVALID = -EINVAL,
 } Reason;
@@ -107,6 +110,7 @@ typedef enum NoteCode {
         NOTE_PATH,             /* path = resolved to this address */
         NOTE_PATH_UNRESOLVED,  /* path = leads to no device */
         NOTE_SRIOV,            /* vfs = N: what was done to the physical function */
+        NOTE_ONLY_KEYBOARD,
         _NOTE_CODE_MAX,
         _NOTE_CODE_INVALID = -EINVAL,
 } NoteCode;
@@ -148,6 +152,7 @@ typedef struct DeviceReport {
         char *drift;          /* how it differs from the snapshot, "id was ..., now ..."; NULL: it does not */
         bool virtual_function; /* created by its section's vfs = N; the section's address is its PF */
         char physfn[PCI_ADDRESS_MAX]; /* with virtual_function */
+        const char *network_use; /* why it carries the host's network (points into the run's facts) */
         /* What a VMM can open, read once the device is on its VFIO driver: the group node and the device
          * cdev. Either is enough; a kernel without CONFIG_VFIO_GROUP has only the cdev. */
         bool interfaces_read;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds the bundled example host as a fake sysfs tree and runs vfio-bind on it: check, then apply under the
+# Builds the bundled example host as a fake sysfs tree and runs vfio-bind on it: list and suggest, check, then apply under the
 # kernel simulator, then status. Shows what an admin sees, with no hardware and no root needed.
 # Usage: demo.sh VFIO_BIND SIM_MKTREE KERNEL_SIM_LIB HOST_DESCRIPTION CONFIG TREE_DIR
 set -eu
@@ -16,6 +16,8 @@ show() {
         LD_PRELOAD=$sim VFIO_SIM_ROOT=$tree "$vfio_bind" "$@" --root "$tree" || true
 }
 
+show list
+show suggest 0000:02:00.1 0000:04:00.0
 show check
 show apply
 show status

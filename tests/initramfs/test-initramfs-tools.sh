@@ -61,6 +61,7 @@ case "$bin_in_image" in /sbin | /bin) bin_in_image="/usr$bin_in_image" ;; esac
 assert_listed "$listing" "^${bin_in_image#/}/vfio-bind$" "the binary is at $bin_in_image/vfio-bind"
 assert_listed "$listing" "^${CONFIG_FILE#/}$" "the configuration is at $CONFIG_FILE"
 assert_listed "$listing" "^etc/vfio-bind.storage$" "the record of the storage controllers is in the image"
+assert_listed "$listing" "^etc/vfio-bind.network$" "the record of the network functions is in the image"
 assert_libraries "$listing"
 assert_modules "$listing"
 assert_listed "$listing" "^usr/lib/modules/$(regex_quote "$KVER")/modules\.dep$" "modules.dep is in the image"

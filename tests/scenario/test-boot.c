@@ -86,6 +86,10 @@ START_TEST(test_root_stage_detects_changed_config) {
         _cleanup_free_ char *early = NULL, *out = NULL;
         ck_assert_int_eq(scenario_tool(&early, NULL, "boot", "--stage=initramfs", NULL), 0);
         scenario_write_config("[gpu]\naddress = 01:00.0\nfunctions = all\n[nic]\naddress = 00:03.0\n");
+        /* The host's network is up, on a tunnel: the NIC carries none of it, so the root stage may claim it. */
+        scenario_write_file("proc/net/route",
+                            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\t"
+                            "Window\tIRTT\nwg0\t00000000\t0100000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n");
         ck_assert_int_eq(scenario_tool(&out, NULL, "boot", "--stage=root", NULL), 0);
         assert_contains(out, "VFIO_BIND_KIND=initramfs-stale");
         assert_contains(out, "rebuild it with 'update-initramfs -u -k all'");

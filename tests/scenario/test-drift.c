@@ -47,7 +47,10 @@ static char *host_text(const Card *c) {
                          "driver=e1000e reset=flr\n"
                          "%s"
                          "device 0000:00:05.0 id=1af4:1001 class=0x010000 group=5 driver=virtio-pci\n"
-                         "block 0000:00:05.0 path=virtio1/block/vda dev=254:0 mount=/ fstype=ext4\n",
+                         "block 0000:00:05.0 path=virtio1/block/vda dev=254:0 mount=/ fstype=ext4\n"
+                         /* The host's own network is on another interface: the card is free to claim. */
+                         "netdev wg0\n"
+                         "route wg0 default gw=10.0.0.1\n",
                          c->port, c->id, c->subsys, c->rev, c->dsn,
                          c->neighbour ? "device 0000:01:00.1 parent=0000:00:02.0 id=8086:10d3 class=0x020000 "
                                         "group=7 driver=e1000e\n"

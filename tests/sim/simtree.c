@@ -14,6 +14,7 @@
 
 #include "sim-util.h"
 #include "simtree-internal.h"
+#include "simnet.h"
 
 #define RO 0444
 #define RW 0644
@@ -111,6 +112,7 @@ typedef struct Host {
         ARRAY(Knob, knobs);
         ARRAY(char *, mounts);
         ARRAY(Alias, aliases);
+        SimNet *net;
 } Host;
 
 #define GROW(h, n)                                                                          \
@@ -174,6 +176,7 @@ static void host_free(Host *h) {
                 free(h->aliases[i].module);
         }
         free(h->aliases);
+        sim_net_free(h->net);
         free(h->devs);
         free(h->drvs);
         free(h->mods);
@@ -885,6 +888,13 @@ static int parse_description(Host *h, const char *text) {
                         r = parse_fb(&p, tok, n);
                 else if (!strcmp(tok[0], "knob"))
                         r = parse_knob(&p, tok, n);
+                else if (sim_net_keyword(tok[0])) {
+                        char err[256];
+                        if (!h->net && !(h->net = sim_net_new()))
+                                r = -ENOMEM;
+                        else if ((r = sim_net_parse(h->net, tok, n, err, sizeof(err))) == -EINVAL)
+                                r = perr(&p, "%s", err);
+                }
                 else
                         r = perr(&p, "unknown keyword '%s'", tok[0]);
                 if (r == -ENOMEM)
@@ -1794,6 +1804,12 @@ static int build_misc(Builder *b) {
         return 0;
 }
 
+static const char *device_path_of(void *userdata, const char *addr) {
+        Host *h = userdata;
+        int i = find_device(h, addr);
+        return i < 0 ? NULL : h->devs[i].path;
+}
+
 static int build_all(Builder *bp);
 
 static int build(const char *root, Host *h) {
@@ -1830,7 +1846,7 @@ static int build_all(Builder *bp) {
         if ((r = build_blocks(&b)) < 0 || (r = build_fbs(&b)) < 0 || (r = build_iomem(&b)) < 0 ||
             (r = build_interrupts(&b)) < 0 || (r = build_cpuinfo(&b)) < 0 || (r = build_mountinfo(&b)) < 0)
                 return r;
-        return 0;
+        return sim_net_build(h->net, root, device_path_of, h);
 }
 
 static int build_named(const char *root, const char *text, const char *name) {

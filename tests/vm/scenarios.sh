@@ -7,14 +7,21 @@
 #   A   [gpu] 01:00.0 functions=all: both functions claimed in the initramfs before udev, no
 #       host driver ever bound them, /dev/vfio/GROUP, the journal report (also via -u); then at
 #       run time release (back to bochs-drm / snd_hda_intel) and apply (back to vfio-pci), with
-#       status --json agreeing with sysfs after each step; the VM stack (probes/vmstack.sh): the
-#       VM starters ordered after vfio-bind.service, the metrics, the Proxmox and libvirt guards
-#       letting the VM start, and a nested QEMU realizing both functions as vfio-pci devices
+#       status --json agreeing with sysfs after each step; list and list --json: the groups, the
+#       GPU pair's verdict, the root disk's filesystems, the e1000e as a network function; the VM
+#       stack (probes/vmstack.sh): the VM starters ordered after vfio-bind.service, the metrics, the
+#       Proxmox and libvirt guards letting the VM start, and a nested QEMU realizing both functions
+#       as vfio-pci devices
 #   BE  [gpu] 01:00.0 only: 01:00.1 stays on snd_hda_intel and the report names it (group not
 #       viable); and /etc/vfio-bind.conf edited after the initramfs was built (a [global] timeout
 #       removed): the report says the initramfs is stale, with the flavour's rebuild command
 #   C   [gpu] 01:00.0 expect=10de:2684 and [disk] 00:05.0 (the root disk's controller): both
-#       left alone, error entries id-mismatch / holds-filesystem, boot completes
+#       left alone, error entries id-mismatch / holds-filesystem, boot completes; [nic] 00:03.0,
+#       the e1000e that carries the guest's default route (systemd-networkd, QEMU user network):
+#       never claimed (the initramfs leaves it to the root stage: its network record was made on
+#       the build machine; the root stage runs before the network is up and does not guess), and
+#       once the network is up check and apply refuse it as the management NIC; while [usb]
+#       00:04.0 is claimed
 #   D   config A with vfio_bind=0: nothing claimed, host drivers bound in the initramfs, one
 #       "disabled" entry; also the lab's own topology checks (groups, boot VGA); the VM stack:
 #       both guards refuse with vfio-bind's message, the nested QEMU fails with its own error
@@ -73,6 +80,8 @@ NVME_PF=0000:02:00.0
 NVME_VFS="0000:02:00.1 0000:02:00.2"
 VGA=0000:00:01.0
 DISK=0000:00:05.0
+NIC=0000:00:03.0
+USB=0000:00:04.0
 
 # Configurations and guest-side probes.
 cfg=$out_dir/config
@@ -104,7 +113,22 @@ expect = 10de:2684
 
 [disk]
 address = 0000:00:05.0
+
+[nic]
+address = 0000:00:03.0
+
+[usb]
+address = 0000:00:04.0
 CONF
+# The guest's network: a static address and default route on the e1000e (QEMU's user network).
+cat >"$cfg/setup-network.sh" <<'SETUP'
+#!/bin/sh
+mkdir -p "$1/etc/systemd/network"
+printf '[Match]\nDriver=e1000e\n\n[Network]\nAddress=10.0.2.15/24\nGateway=10.0.2.2\n' \
+    >"$1/etc/systemd/network/50-lab.network"
+systemctl --root="$1" enable systemd-networkd.service >/dev/null 2>&1
+SETUP
+chmod +x "$cfg/setup-network.sh"
 cat >"$cfg/f.conf" <<'CONF'
 # the firmware's boot display
 [vga]
@@ -168,10 +192,9 @@ cat >"$cfg/post-b.sh" <<POST
 install -m 0644 "$cfg/b.conf" "\$1/etc/vfio-bind.conf"
 POST
 chmod +x "$cfg/post-b.sh"
-for kind in plain runtime vmstack; do
+for kind in plain vmstack; do
     args='' vmstack=:
-    [[ $kind == runtime ]] && args='--verbose-journal --runtime'
-    # Only A (runtime) and D (vmstack) have the VM stack set up; its nested QEMU costs time.
+    # Only A (probe-a.sh, below) and D (vmstack) have the VM stack set up; its nested QEMU costs time.
     [[ $kind == plain ]] || vmstack=/usr/lib/vfio-bind-vm/probes/vmstack.sh
     cat >"$cfg/probe-$kind.sh" <<PROBE
 #!/bin/bash
@@ -214,6 +237,44 @@ cat >"$root/etc/libvirt/qemu/passthrough.xml" <<'XML'
 XML
 SETUP
 chmod +x "$cfg/setup-vmstack.sh"
+# A: what list shows of the guest.
+cat >"$cfg/probe-a.sh" <<'PROBE'
+#!/bin/bash
+/usr/lib/vfio-bind-vm/probes/inventory.sh
+/usr/lib/vfio-bind-vm/probes/vmstack.sh
+/usr/lib/vfio-bind-vm/probes/report.sh --verbose-journal --runtime
+echo "#### list"
+vfio-bind list; echo "rc=$?"
+echo "#### list-all"
+vfio-bind list --all; echo "rc=$?"
+echo "#### list-json"
+vfio-bind list --json --all; echo "rc=$?"
+echo "#### suggest"
+vfio-bind suggest 0000:00:04.0; echo "rc=$?"
+PROBE
+chmod +x "$cfg/probe-a.sh"
+# C: once the network is up, what check, apply and list say of the e1000e.
+cat >"$cfg/probe-c.sh" <<'PROBE'
+#!/bin/bash
+/usr/lib/vfio-bind-vm/probes/inventory.sh
+/usr/lib/vfio-bind-vm/probes/report.sh
+export NO_COLOR=1
+# The probe runs at multi-user.target, which does not wait for the network.
+/lib/systemd/systemd-networkd-wait-online --any --timeout=0 >/dev/null 2>&1
+echo "#### route"
+cat /proc/net/route
+echo "#### network-check"
+vfio-bind check; echo "rc=$?"
+echo "#### network-apply"
+vfio-bind apply --json; rc=$?
+echo
+echo "rc=$rc"
+echo "#### nic-driver"
+basename "$(readlink /sys/bus/pci/devices/0000:00:03.0/driver)"
+echo "#### network-list"
+vfio-bind list --all; echo "rc=$?"
+PROBE
+chmod +x "$cfg/probe-c.sh"
 
 rebuild_command() {
     case $1 in
@@ -336,6 +397,37 @@ checks_a() {
             test "$(json_driver "$json" $b) $(json_field "$json" $b verdict) $(json_field "$json" $b ok)" = "vfio-pci ok true"
     done
     vm_check "$tag: boot: status exits 0" grep -qx 'rc=0' <<<"$(vm_section "$o" status-json)"
+
+    # list: every function by group, as the admin's first look.
+    local list all lj gg
+    list=$(vm_section "$o" list) all=$(vm_section "$o" list-all) lj=$(vm_section "$o" list-json | head -n1)
+    vm_check "$tag: list exits 0" grep -qx 'rc=0' <<<"$list"
+    vm_check "$tag: list: group $g, a VM needs all its functions" grep -qx "IOMMU group $g: a VM needs all its functions (bridges excepted)" <<<"$list"
+    vm_check "$tag: list: $GPU on vfio-pci (its override too), configured [gpu]" \
+        grep -qE "^  $GPU +1234:1111 .* vfio-pci \(override vfio-pci\) +configured \[gpu\]$" <<<"$list"
+    vm_check "$tag: list: the root disk's controller is hidden by default" eval '! grep -q "^  $DISK" <<<"$list"'
+    vm_check "$tag: list --all: $DISK holds filesystems /" grep -qE "^  $DISK .* holds filesystems /(,|$| )" <<<"$all"
+    vm_check "$tag: list --all: $DISK's group is host-critical" \
+        grep -qxE "IOMMU group $(vm_inv_dev "$o" $DISK group): (the host needs it|shares with a device the host needs): not for a VM" <<<"$all"
+    vm_check "$tag: list --all: $VGA is the boot display" grep -qE "^  $VGA .* boot display" <<<"$all"
+    vm_check "$tag: list --json: $GPU in group $g, verdict needs-all-functions, driver vfio-pci" \
+        test "$(jq -r --arg a $GPU '.groups[] | select(any(.functions[]; .address == $a)) | "\(.group) \(.verdict) \(.functions[] | select(.address == $a) | .driver)"' <<<"$lj")" = "$g needs-all-functions vfio-pci"
+    gg=$(jq -r --arg a $AUDIO '.groups[] | select(any(.functions[]; .address == $a)) | .group' <<<"$lj")
+    vm_check "$tag: list --json: $AUDIO in the same group" test "$gg" = "$g"
+    local wrong=''
+    while read -r a n; do
+        [[ $(vm_inv_dev "$o" "$a" group) == "$n" ]] || wrong+=" $a"
+    done < <(jq -r '.groups[] | .group as $g | .functions[] | "\(.address) \($g)"' <<<"$lj")
+    vm_check "$tag: list --json: every function of the guest, each in its sysfs group (wrong:${wrong:- none})" \
+        test -z "$wrong" -a "$(jq '[.groups[].functions[]] | length' <<<"$lj")" = "$(grep -c '^dev ' "$o")"
+    vm_check "$tag: list --json: $DISK holds / and is host-critical" \
+        test "$(jq -r --arg a $DISK '.groups[].functions[] | select(.address == $a) | "\(.filesystems | index("/") != null) \(.host_critical)"' <<<"$lj")" = "true true"
+    vm_check "$tag: list --json: $NIC is an Ethernet controller on e1000e with an interface" \
+        test "$(jq -r --arg a $NIC '.groups[].functions[] | select(.address == $a) | "\(.class_name)|\(.driver)|\(.network_interfaces | length)"' <<<"$lj")" = "Ethernet controller|e1000e|1"
+    vm_check "$tag: suggest $USB: a [usb] section with its ids" \
+        grep -qzP "\\[usb\\]\naddress = $USB\nexpect = [0-9a-f]{4}:[0-9a-f]{4}\n" <<<"$(vm_section "$o" suggest)"
+    echo "$tag: list as the guest shows it:"
+    sed "s/^/$tag: | /" <<<"$list"
 
     # Run time: release, then apply.
     local -A want=([release:$GPU]=bochs-drm [release:$AUDIO]=snd_hda_intel [apply:$GPU]=vfio-pci [apply:$AUDIO]=vfio-pci)
@@ -462,6 +554,38 @@ checks_c() {
     vm_check "$tag: multi-user.target reached" test -n "$(vm_inv_time "$o" multi_user | tr -d -)"
     vm_check "$tag: the initramfs stage left $DISK alone" \
         eval '! grep -qP "^device\t$DISK\t[^\t]*\tvfio-pci\t" <<<"$(vm_section "$o" state)"'
+
+    # The management NIC: never claimed; the other configured device is.
+    local chk app m
+    vm_check "$tag: $NIC left on e1000e" test "$(drv "$o" $NIC)" = e1000e
+    vm_check "$tag: vfio-pci never bound $NIC" eval '[[ $(bound_drivers "$o" $NIC) != *vfio* ]]'
+    vm_check "$tag: $USB claimed (on vfio-pci, result claimed)" \
+        test "$(drv "$o" $USB) $(jf "$o" $USB VFIO_BIND_RESULT)" = "vfio-pci claimed"
+    vm_check "$tag: the initramfs left $NIC to the root stage (its record is of the build machine)" \
+        test "$(jf "$o" $NIC VFIO_BIND_INITRAMFS_REASON)" = network-deferred
+    vm_check "$tag: $NIC: error entry, reason network-unknown (the root stage runs before the network is up)" \
+        test "$(jf "$o" $NIC PRIORITY) $(jf "$o" $NIC VFIO_BIND_REASON)" = "3 network-unknown"
+    m=$(jf "$o" $NIC MESSAGE)
+    vm_check "$tag: the journal says why: the network is not configured yet, no record of this machine" \
+        vm_contains "$m" "the host's network is not configured yet and no record of this machine says which function carries it"
+    vm_check "$tag: ... and how to fix it" vm_contains "$(jf "$o" $NIC VFIO_BIND_FIX)" "set force = yes in [nic]"
+    vm_check "$tag: the guest's default route is up once the network is" \
+        grep -qP '^\S+\t00000000\t0202000A\t' <<<"$(vm_section "$o" route)"
+    # The probe's output is a terminal (the serial port): drop colours, if any.
+    chk=$(vm_section "$o" network-check | sed 's/\x1b\[[0-9;]*m//g')
+    vm_check "$tag: check (network up) refuses $NIC as the management NIC" \
+        grep -qE "^nic +$NIC .* management-nic$" <<<"$chk"
+    vm_check "$tag: check names the default route on the e1000e's interface" \
+        grep -qE "error: $NIC carries the host's own network \(the default route on [a-z0-9]+\); passing it to a VM would cut the host off" <<<"$chk"
+    app=$(vm_section "$o" network-apply | head -n1)
+    vm_check "$tag: apply (network up) leaves $NIC: verdict management-nic" \
+        test "$(json_field "$app" $NIC verdict) $(json_field "$app" $NIC driver)" = "management-nic e1000e"
+    vm_check "$tag: apply: $USB stays claimed" test "$(json_field "$app" $USB driver)" = vfio-pci
+    vm_check "$tag: after apply $NIC is still on e1000e" test "$(vm_section "$o" nic-driver)" = e1000e
+    vm_check "$tag: list --all shows the host network on $NIC" \
+        grep -qE "^  $NIC .* host network: the default route on [a-z0-9]+(;|$)" <<<"$(vm_section "$o" network-list)"
+    echo "$tag: check with the network up:"
+    sed "s/^/$tag: | /" <<<"$chk"
 }
 
 checks_d() {
@@ -610,13 +734,13 @@ checks_s2() {
 declare -A sc_checks=([A]=checks_a [BE]=checks_be [C]=checks_c [D]=checks_d [D2]=checks_d2 [F]=checks_f
     [F2]=checks_f2 [S]=checks_s [S2]=checks_s2)
 declare -A sc_args=(
-    [A]="--config $cfg/a-metrics.conf --setup $cfg/setup-vmstack.sh --probe $cfg/probe-runtime.sh"
+    [A]="--config $cfg/a-metrics.conf --setup $cfg/setup-vmstack.sh --probe $cfg/probe-a.sh"
     [BE]="--config $cfg/e-initramfs.conf --post-setup $cfg/post-b.sh --probe $cfg/probe-plain.sh"
     # When the root disk goes missing, dracut gives up on the device after rd.timeout (20 s here)
     # and then sits in systemd's emergency shell (rd.emergency=poweroff does not apply to it) until
     # the boot's time limit; initramfs-tools panics after its rootdelay (panic=-1 reboots, QEMU
     # exits). The limit stays the default one: a slow machine must never fail a good boot.
-    [C]="--config $cfg/c.conf --probe $cfg/probe-plain.sh --append rd.timeout=20"
+    [C]="--config $cfg/c.conf --setup $cfg/setup-network.sh --probe $cfg/probe-c.sh --append rd.timeout=20"
     [D]="--config $cfg/a-metrics.conf --setup $cfg/setup-vmstack.sh --probe $cfg/probe-vmstack.sh --append vfio_bind=0"
     [D2]="--config $cfg/a.conf --probe $cfg/probe-plain.sh --append rd.vfio_bind=0"
     [F]="--config $cfg/f.conf --probe $cfg/probe-plain.sh --ovmf"
