@@ -21,7 +21,8 @@ void initramfs_modules_done(InitramfsModules *m) {
         *m = (InitramfsModules){};
 }
 
-/* Takes REASON (even on failure). */
+/* Takes REASON (even on failure): it moves into the list's array. */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int add_module(InitramfsModules *m, const char *module, char *reason) {
         _cleanup_free_ char *why = reason;
 
@@ -38,6 +39,7 @@ static int add_module(InitramfsModules *m, const char *module, char *reason) {
         m->items[m->n++] = (InitramfsModule){ .module = name, .reason = TAKE_PTR(why) };
         return 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 /* driver = auto for the function ADDRESS: the variant its modules.alias entry names, if any. A function
  * that is not there now (or an index that is missing) adds nothing: vfio-pci, always packed, is then what

@@ -207,6 +207,8 @@ static int group_members(const char *root, const char *name, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* The entry's strings move to *ret, which the caller stores in the snapshot's array. */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 int snapshot_entry_read(const char *root, const char *label, const char *name, SnapshotEntry *ret) {
         _cleanup_(snapshot_entry_done) SnapshotEntry e = { .revision = -1 };
         char path[PATH_MAX];
@@ -239,6 +241,7 @@ int snapshot_entry_read(const char *root, const char *label, const char *name, S
         e = (SnapshotEntry) {};
         return 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 void snapshot_entry_done(SnapshotEntry *e) {
         free(e->label);
@@ -506,6 +509,8 @@ const SnapshotEntry *snapshot_find(const Snapshot *s, const char *label, const c
         return by_label_alone && n_label == 1 ? only : NULL;
 }
 
+/* WAS and NOW move into the list's array (freed here on failure). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int drift_add(DriftList *l, const char *field, char *was, char *now) {
         if (!was || !now || !GREEDY_REALLOC(l->drifts, l->n + 1)) {
                 free(was);
@@ -515,7 +520,10 @@ static int drift_add(DriftList *l, const char *field, char *was, char *now) {
         l->drifts[l->n++] = (Drift) { .field = field, .was = was, .now = now };
         return 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
+/* The strings it makes move into the drift list's array through drift_add(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 int snapshot_compare(const SnapshotEntry *was, const SnapshotEntry *now, DriftList *ret) {
         _cleanup_(drift_list_done) DriftList l = {};
         int r = 0;
@@ -546,6 +554,7 @@ int snapshot_compare(const SnapshotEntry *was, const SnapshotEntry *now, DriftLi
         l = (DriftList) {};
         return 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 char *drift_list_summary(const DriftList *l) {
         char *out = NULL;

@@ -29,6 +29,8 @@ static int read_count(const char *root, const char *pf, const char *attr, int *r
         return 0;
 }
 
+/* The strings move into the request, an element of run->sriov, freed with the run. */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static void request_problem(SriovRequest *q, Severity sev, char *problem, char *fix) {
         free(q->problem);
         free(q->fix);
@@ -36,6 +38,7 @@ static void request_problem(SriovRequest *q, Severity sev, char *problem, char *
         q->problem = problem;
         q->fix = fix;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 /* The wanted VFs of Q that exist now, into the run under Q's section. */
 static int add_vfs(Run *run, SriovRequest *q) {
@@ -100,7 +103,9 @@ int sriov_add_existing(Run *run) {
         return 0;
 }
 
-/* Why the PF at Q cannot get its VFs, without writing anything; NULL problem when it can (or has them). */
+/* Why the PF at Q cannot get its VFs, without writing anything; NULL problem when it can (or has them). Its
+ * problem strings move into the request through request_problem(). */
+ANALYZER_OWNED_BY_ARRAY_BEGIN
 static int request_check(Run *run, SriovRequest *q, int *ret_numvfs, char **ret_driver) {
         const DeviceSection *s = q->section;
         int total = 0, r;
@@ -138,6 +143,7 @@ static int request_check(Run *run, SriovRequest *q, int *ret_numvfs, char **ret_
         r = pci_device_read_driver(run->root, q->pf, ret_driver);
         return r == -ENOMEM ? r : 0;
 }
+ANALYZER_OWNED_BY_ARRAY_END
 
 typedef struct PfWrite {
         const char *path;
