@@ -681,14 +681,17 @@ checks_s() {
             test "$(bound_drivers "$o" $vf)" = vfio-pci
         # With sriov_drivers_autoprobe 0 the driver core still offers a new VF to the drivers that match its
         # ids (dd.c: "probing driver nvme with device ..."), and the PCI core turns the offer down before the
-        # driver's probe runs (pci_device_can_probe), which dd.c logs as "rejects match -19".
+        # driver's probe runs (pci_device_can_probe), which dd.c logs as "rejects match -19": Linux 6.1 as
+        # "nvme: probe of 0000:02:00.1 rejects match -19", 6.12 as "nvme 0000:02:00.1: probe with driver nvme
+        # rejects match -19".
         local other
         other=$(vm_section "$o" vf-kernel | grep -F "probing driver" | grep -F "$vf" | grep -v "probing driver vfio-pci" |
             sed -nE 's/.*probing driver ([^ ]+) with device.*/\1/p' | sort -u | tr '\n' ' ')
         echo "$tag: drivers the driver core offered $vf besides vfio-pci: ${other:-none}"
         for d in $other; do
             vm_check "$tag: $d's probe never ran for $vf: the PCI core rejected the match (autoprobe off)" \
-                grep -qF "$d: probe of $vf rejects match -19" <<<"$(vm_section "$o" vf-kernel)"
+                grep -qE "$d: probe of $vf rejects match -19|$d $vf: probe with driver $d rejects match -19" \
+                <<<"$(vm_section "$o" vf-kernel)"
         done
         vm_check "$tag: nvme never bound $vf and printed nothing about it" \
             eval '! grep -qE "nvme nvme[0-9]+: .*$vf|driver: .nvme.: driver_bound: bound to device .$vf" <<<"$(vm_section "$o" vf-kernel)"'
