@@ -167,7 +167,8 @@ static int add_interface(NetworkFacts *n, const char *root, const char *iface, c
                 r = lowers_add(&lowers, root_path(path, root, "/sys/class/net/%s/brif", iface), "");
         if (r < 0)
                 return r;
-        qsort(lowers.names, lowers.n, sizeof(char *), compare_names);
+        if (lowers.n > 1) /* qsort() wants an array even for nothing to sort, and there may be none */
+                qsort(lowers.names, lowers.n, sizeof(char *), compare_names);
         for (size_t i = 0; i < lowers.n; i++) {
                 if (i > 0 && streq(lowers.names[i], lowers.names[i - 1]))
                         continue;

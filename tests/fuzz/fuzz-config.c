@@ -40,8 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                         assert(!pci_address_equal(&s->addresses[j], &c->sections[k].addresses[l]));
                 if (s->invalid)
                         continue;
-                /* A section that claims names something, and only a VFIO driver. */
-                assert(s->n_addresses > 0);
+                /* A section that claims names something (addresses, or one device path and no address), and
+                 * only a VFIO driver. */
+                assert(s->has_path ? s->n_addresses == 0 : s->n_addresses > 0);
                 const char *driver = device_section_driver(s);
                 assert(streq(driver, "vfio-pci") || strstr(driver, "_vfio_pci"));
                 if (s->reset_method) {

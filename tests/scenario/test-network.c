@@ -296,8 +296,9 @@ START_TEST(test_list_rejects_unknown_class) {
         _cleanup_free_ char *out = NULL, *err = NULL;
         ck_assert_int_eq(scenario_tool(&out, &err, "list", "--class", "gpu", NULL), 2);
         assert_contains(err, "unknown class 'gpu'; known: storage, network, display");
+        free(out);
         free(err);
-        err = NULL;
+        out = err = NULL;
         ck_assert_int_eq(scenario_tool(&out, &err, "check", "--all", NULL), 2);
         assert_contains(err, "--all, --class and --group go with list");
 }
@@ -330,6 +331,8 @@ START_TEST(test_suggest_prints_sections_and_the_verdict) {
         assert_not_contains(out, "address = 0000:01:00.1");
         assert_contains(out, "# 2 of 2 functions can be claimed");
 
+        free(out);
+        out = NULL;
         ck_assert_int_eq(scenario_tool(&out, &err, "suggest", "07:00.0", NULL), 2);
         assert_contains(err, "no PCI device at 0000:07:00.0");
 }
